@@ -1,0 +1,84 @@
+// A host profile as JSON (`repin host --json`), so a plan can be made for
+// host B while sitting on host A. Cpusets are stored in libvirt's text form.
+import { CpuSet, parseSysfsList } from './cpuset.js';
+import { HostError } from './errors.js';
+import type { Host, HostCpu, HostNode } from './host.js';
+
+export const HOST_PROFILE_VERSION = 1;
+
+export interface HostProfile {
+  repinHost: number;
+  name: string;
+  usable: string;
+  usableNodes: string;
+  nodes: { id: number; cpus: string; memory: boolean }[];
+  cpus: { id: number; core: number; socket: number; node: number; siblings: string }[];
+  occupancy?: { exclusive: string; floating: string; holders: Record<string, string> };
+}
+
+export function hostToProfile(host: Host): HostProfile {
+  const profile: HostProfile = {
+    repinHost: HOST_PROFILE_VERSION,
+    name: host.name,
+    usable: host.usable.toString(),
+    usableNodes: host.usableNodes.toString(),
+    nodes: host.nodes.map((n) => ({ id: n.id, cpus: n.cpus.toString(), memory: n.hasMemory })),
+    cpus: host.cpus.map((c) => ({ id: c.id, core: c.core, socket: c.socket, node: c.node, siblings: c.siblings.toString() })),
+  };
+  if (host.occupancy) {
+    const o = host.occupancy;
+    profile.occupancy = { exclusive: o.exclusive.toString(), floating: o.floating.toString(), holders: { ...o.holders } };
+  }
+  return profile;
+}
+
+/** Validate and load a parsed profile; `source` names it in errors. */
+export function hostFromProfile(value: unknown, source: string): Host {
+  const fail = (detail: string): never => {
+    throw new HostError(`host profile ${source}: ${detail}`);
+  };
+  if (typeof value !== 'object' || value === null) return fail('not a JSON object');
+  const p = value as Partial<HostProfile>;
+  if (p.repinHost !== HOST_PROFILE_VERSION) fail(`repinHost must be ${HOST_PROFILE_VERSION}, got ${JSON.stringify(p.repinHost)}`);
+  if (!Array.isArray(p.cpus) || p.cpus.length === 0) fail('cpus must be a non-empty array');
+  if (!Array.isArray(p.nodes)) fail('nodes must be an array');
+  const list = (text: unknown, key: string): CpuSet => {
+    if (typeof text !== 'string') return fail(`${key} must be a CPU list string`);
+    return parseSysfsList(text, `${key} in ${source}`);
+  };
+  const int = (n: unknown, key: string): number => {
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) return fail(`${key} must be a non-negative integer, got ${JSON.stringify(n)}`);
+    return n;
+  };
+  const cpus: HostCpu[] = (p.cpus ?? []).map((c, i) => ({
+    id: int(c.id, `cpus[${i}].id`),
+    core: int(c.core, `cpus[${i}].core`),
+    socket: int(c.socket, `cpus[${i}].socket`),
+    node: int(c.node, `cpus[${i}].node`),
+    siblings: list(c.siblings, `cpus[${i}].siblings`),
+  }));
+  cpus.sort((a, b) => a.id - b.id);
+  const nodes: HostNode[] = (p.nodes ?? []).map((n, i) => ({
+    id: int(n.id, `nodes[${i}].id`),
+    cpus: list(n.cpus, `nodes[${i}].cpus`),
+    hasMemory: n.memory === true,
+  }));
+  const host: Host = {
+    name: typeof p.name === 'string' ? p.name : source,
+    cpus,
+    usable: list(p.usable, 'usable'),
+    nodes,
+    usableNodes: p.usableNodes === undefined ? CpuSet.of(nodes.map((n) => n.id)) : list(p.usableNodes, 'usableNodes'),
+  };
+  if (p.occupancy) {
+    return {
+      ...host,
+      occupancy: {
+        exclusive: list(p.occupancy.exclusive, 'occupancy.exclusive'),
+        floating: list(p.occupancy.floating, 'occupancy.floating'),
+        holders: p.occupancy.holders ?? {},
+      },
+    };
+  }
+  return host;
+}

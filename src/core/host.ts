@@ -1,0 +1,72 @@
+// What repin knows about a host: its CPUs, which of them this process may
+// really use, SMT siblings and NUMA nodes. Built by src/io/host-sysfs.ts from
+// the kernel, by host-json.ts from a saved profile, or by flatHost for what-ifs.
+import { CpuSet } from './cpuset.js';
+
+/** One online logical CPU. */
+export interface HostCpu {
+  readonly id: number;
+  /** `topology/core_id`; unique only within a package. */
+  readonly core: number;
+  /** `topology/physical_package_id`. */
+  readonly socket: number;
+  /** NUMA node holding the CPU (0 on hosts without NUMA information). */
+  readonly node: number;
+  /** `topology/thread_siblings_list`, including the CPU itself. */
+  readonly siblings: CpuSet;
+}
+
+export interface HostNode {
+  readonly id: number;
+  readonly cpus: CpuSet;
+  /** Whether the node has memory (`N_MEMORY`): nodesets may only name these. */
+  readonly hasMemory: boolean;
+}
+
+/** CPUs another running domain holds, as seen on this host (issue: occupancy). */
+export interface Occupancy {
+  /** CPUs that some other domain's vCPU or emulator is pinned to alone. */
+  readonly exclusive: CpuSet;
+  /** CPUs that other domains' threads may float over. */
+  readonly floating: CpuSet;
+  /** Who holds what, for display: domain name → CPUs held exclusively. */
+  readonly holders: Readonly<Record<string, string>>;
+}
+
+export interface Host {
+  readonly name: string;
+  /** Online CPUs, sorted by id. */
+  readonly cpus: readonly HostCpu[];
+  /** Online CPUs this process may use: online ∩ affinity ∩ cgroup cpuset. */
+  readonly usable: CpuSet;
+  readonly nodes: readonly HostNode[];
+  /** NUMA nodes this process may allocate from (`Mems_allowed_list` ∩ cgroup mems). */
+  readonly usableNodes: CpuSet;
+  readonly occupancy?: Occupancy;
+}
+
+/** Online CPU ids. */
+export function onlineCpus(host: Host): CpuSet {
+  return CpuSet.of(host.cpus.map((cpu) => cpu.id));
+}
+
+/** Nodes a nodeset may name: usable and with memory. */
+export function memoryNodes(host: Host): CpuSet {
+  return CpuSet.of(host.nodes.filter((n) => n.hasMemory && host.usableNodes.has(n.id)).map((n) => n.id));
+}
+
+/** Index CPUs by id for O(1) lookups in the planner. */
+export function cpuIndex(host: Host): Map<number, HostCpu> {
+  return new Map(host.cpus.map((cpu) => [cpu.id, cpu]));
+}
+
+/** A flat host of the given CPUs: one NUMA node 0 with memory, no SMT. */
+export function flatHost(cpus: CpuSet, name = 'flat'): Host {
+  return {
+    name,
+    cpus: cpus.ids.map((id) => ({ id, core: id, socket: 0, node: 0, siblings: CpuSet.of([id]) })),
+    usable: cpus,
+    nodes: [{ id: 0, cpus, hasMemory: true }],
+    usableNodes: CpuSet.of([0]),
+  };
+}
