@@ -37,6 +37,8 @@ const result = await build({
   logLevel: 'warning',
 });
 chmodSync('dist/repin', 0o755);
+// The repo is "type": "module"; the bundle is CommonJS wherever it runs.
+writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
 writeFileSync('dist/meta.json', JSON.stringify(result.metafile));
 const size = readFileSync('dist/repin').length;
 console.error(`built dist/repin (${(size / 1024).toFixed(0)} KiB, shebang #!${node})`);

@@ -1,0 +1,37 @@
+// `repin host`: the host as repin sees it (a map, or --json to save a profile).
+import type { CommandModule } from 'yargs';
+import { hostToProfile } from '../../core/host-json.js';
+import { chooseHost } from '../../io/host-source.js';
+import type { Io } from '../../io/process-io.js';
+import { renderHostMap } from '../host-map.js';
+import type { PlanningArgs } from '../options.js';
+
+interface Args extends Pick<PlanningArgs, 'host' | 'host-root' | 'host-cpus'> {
+  json?: boolean;
+  name?: string;
+}
+
+export function hostCommand(io: Io): CommandModule<object, Args> {
+  return {
+    command: 'host',
+    describe: 'show this host (CPUs, SMT siblings, NUMA nodes, what this process may use)',
+    builder: (y) =>
+      y
+        .option('json', { type: 'boolean', describe: 'print a host profile for --host' })
+        .option('name', { type: 'string', describe: 'name stored in the profile (default: hostname)' })
+        .option('host', { type: 'string', describe: 'show a saved host profile' })
+        .option('host-root', { type: 'string', describe: 'read sys/ and proc/ under this directory' })
+        .option('host-cpus', { type: 'string', describe: 'a flat host of these CPUs' }),
+    handler: async (args) => {
+      let host = chooseHost({ host: args.host, hostRoot: args['host-root'], hostCpus: args['host-cpus'] }, io.fsRoot);
+      if (args.name !== undefined) host = { ...host, name: args.name };
+      else if (args.host === undefined && args['host-cpus'] === undefined) host = { ...host, name: (await import('node:os')).hostname() };
+      if (args.json) {
+        io.stdout.write(`${JSON.stringify(hostToProfile(host), null, 1)}\n`);
+        return;
+      }
+      io.stdout.write(`host ${host.name}: ${host.cpus.length} online CPUs, usable ${host.usable.toString() || 'none'}, ${host.nodes.length} NUMA node(s)\n`);
+      io.stdout.write(`${renderHostMap(host, {}).trimEnd()}\n`);
+    },
+  };
+}

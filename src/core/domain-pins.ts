@@ -1,0 +1,174 @@
+// Every host-side placement in a domain definition, read from its XML.
+// Host-side ids (CPUs, NUMA nodes) are what repin may change; guest-side ids
+// (vcpupin vcpu=, memnode cellid=, <cpu><numa><cell cpus=>) identify what a
+// pin belongs to and are never changed (see docs: "Host-side vs guest-side").
+import type { Document, Element } from '@xmldom/xmldom';
+import { CpuSet, parseCpuset, printable } from './cpuset.js';
+import { childElements, selectElement, selectElements } from './dom.js';
+import { DomainXmlError } from './errors.js';
+
+/** Element families that name host CPUs. */
+export type CpuPinKind = 'vcpu' | 'vcpupin' | 'emulatorpin' | 'iothreadpin';
+/** Element families that name host NUMA nodes. */
+export type NodePinKind = 'numatune' | 'memnode' | 'memdev';
+export type PinKind = CpuPinKind | NodePinKind;
+
+export interface CpuPin {
+  readonly kind: CpuPinKind;
+  /** vCPU id for vcpupin, iothread id for iothreadpin; absent otherwise. */
+  readonly id?: number;
+  readonly cpus: CpuSet;
+  readonly text: string;
+}
+
+export interface NodePin {
+  readonly kind: NodePinKind;
+  /** Guest cell for memnode; memory device index for memdev. */
+  readonly id?: number;
+  /** Guest cell the memory belongs to (memnode cellid, memory device target node). */
+  readonly cell?: number;
+  readonly nodes: CpuSet;
+  readonly text: string;
+}
+
+export interface GuestCell {
+  readonly id: number;
+  readonly vcpus: CpuSet;
+}
+
+export interface DomainPins {
+  readonly name: string;
+  readonly uuid: string;
+  /** Maximum vCPU count (`<vcpu>` text). */
+  readonly vcpus: number;
+  /** Guest SMT threads per core (`<cpu><topology threads>`), 1 when absent. */
+  readonly threadsPerCore: number;
+  readonly cells: readonly GuestCell[];
+  readonly cpuPins: readonly CpuPin[];
+  readonly nodePins: readonly NodePin[];
+}
+
+/** Short human name of a pin: `vcpupin vcpu=3`, `emulatorpin`, `memnode cellid=1`. */
+export function pinLabel(pin: { kind: PinKind; id?: number }): string {
+  switch (pin.kind) {
+    case 'vcpu':
+      return 'vcpu cpuset';
+    case 'vcpupin':
+      return `vcpupin vcpu=${pin.id}`;
+    case 'iothreadpin':
+      return `iothreadpin iothread=${pin.id}`;
+    case 'memnode':
+      return `memnode cellid=${pin.id}`;
+    case 'memdev':
+      return `memory device #${pin.id} nodemask`;
+    case 'numatune':
+      return 'numatune memory nodeset';
+    case 'emulatorpin':
+      return 'emulatorpin';
+  }
+}
+
+function intAttr(element: Element, name: string, where: string): number {
+  const raw = element.getAttribute(name) ?? '';
+  if (!/^\s*\d{1,6}\s*$/.test(raw)) throw new DomainXmlError(`${where}: ${name}='${printable(raw)}' is not a valid id`);
+  return Number(raw);
+}
+
+function cpusetAttr(element: Element, attr: string, where: string): { set: CpuSet; text: string } {
+  const text = element.getAttribute(attr) ?? '';
+  let set: CpuSet;
+  try {
+    set = parseCpuset(text, `${where} ${attr}`);
+  } catch (error) {
+    throw new DomainXmlError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
+  if (set.isEmpty) throw new DomainXmlError(`${where}: ${attr}='${printable(text)}' selects nothing`);
+  return { set, text };
+}
+
+function readCells(doc: Document): GuestCell[] {
+  return selectElements('/domain/cpu/numa/cell', doc).map((cell, index) => {
+    const id = cell.hasAttribute('id') ? intAttr(cell, 'id', 'numa cell') : index;
+    const cpus = cell.getAttribute('cpus');
+    return { id, vcpus: cpus ? parseCpuset(cpus, `numa cell ${id} cpus`) : CpuSet.empty };
+  });
+}
+
+function readCpuPins(doc: Document): CpuPin[] {
+  const pins: CpuPin[] = [];
+  const vcpu = selectElement('/domain/vcpu', doc);
+  if (vcpu?.hasAttribute('cpuset') && vcpu.getAttribute('placement') !== 'auto') {
+    const { set, text } = cpusetAttr(vcpu, 'cpuset', 'vcpu');
+    pins.push({ kind: 'vcpu', cpus: set, text });
+  }
+  const seen = new Set<string>();
+  const cputune = selectElement('/domain/cputune', doc);
+  if (!cputune) return pins;
+  for (const [name, kind, idAttr] of [
+    ['vcpupin', 'vcpupin', 'vcpu'],
+    ['emulatorpin', 'emulatorpin', undefined],
+    ['iothreadpin', 'iothreadpin', 'iothread'],
+  ] as const) {
+    for (const element of childElements(cputune, name)) {
+      const id = idAttr ? intAttr(element, idAttr, name) : undefined;
+      const key = `${kind}/${id}`;
+      if (seen.has(key)) throw new DomainXmlError(`${pinLabel({ kind, id })} appears twice`);
+      seen.add(key);
+      const { set, text } = cpusetAttr(element, 'cpuset', pinLabel({ kind, id }));
+      pins.push(id === undefined ? { kind, cpus: set, text } : { kind, id, cpus: set, text });
+    }
+  }
+  return pins;
+}
+
+function readNodePins(doc: Document): NodePin[] {
+  const pins: NodePin[] = [];
+  const memory = selectElement('/domain/numatune/memory', doc);
+  if (memory?.hasAttribute('nodeset') && memory.getAttribute('placement') !== 'auto') {
+    const { set, text } = cpusetAttr(memory, 'nodeset', 'numatune memory');
+    pins.push({ kind: 'numatune', nodes: set, text });
+  }
+  const cells = new Set<number>();
+  for (const memnode of selectElements('/domain/numatune/memnode', doc)) {
+    const cell = intAttr(memnode, 'cellid', 'memnode');
+    if (cells.has(cell)) throw new DomainXmlError(`memnode cellid=${cell} appears twice`);
+    cells.add(cell);
+    const { set, text } = cpusetAttr(memnode, 'nodeset', `memnode cellid=${cell}`);
+    pins.push({ kind: 'memnode', id: cell, cell, nodes: set, text });
+  }
+  selectElements('/domain/devices/memory', doc).forEach((device, index) => {
+    const mask = childElements(device, 'source').flatMap((source) => childElements(source, 'nodemask'))[0];
+    if (!mask) return;
+    const text = mask.textContent ?? '';
+    let nodes: CpuSet;
+    try {
+      nodes = parseCpuset(text, `memory device #${index} nodemask`);
+    } catch (error) {
+      throw new DomainXmlError(error instanceof Error ? error.message : String(error), { cause: error });
+    }
+    const target = childElements(device, 'target').flatMap((t) => childElements(t, 'node'))[0];
+    const cellText = target?.textContent?.trim();
+    const cell = cellText && /^\d+$/.test(cellText) ? Number(cellText) : undefined;
+    pins.push(cell === undefined ? { kind: 'memdev', id: index, nodes, text } : { kind: 'memdev', id: index, cell, nodes, text });
+  });
+  return pins;
+}
+
+/** Read every host-side placement of a parsed domain. */
+export function readDomainPins(doc: Document): DomainPins {
+  const name = selectElement('/domain/name', doc)?.textContent?.trim() ?? '';
+  const uuid = selectElement('/domain/uuid', doc)?.textContent?.trim() ?? '';
+  const vcpuText = selectElement('/domain/vcpu', doc)?.textContent?.trim() ?? '1';
+  const vcpus = /^\d{1,5}$/.test(vcpuText) ? Number(vcpuText) : NaN;
+  if (!Number.isInteger(vcpus) || vcpus < 1) throw new DomainXmlError(`<vcpu>${printable(vcpuText)}</vcpu> is not a vCPU count`);
+  const topology = selectElement('/domain/cpu/topology', doc);
+  const threadsText = topology?.getAttribute('threads') ?? '1';
+  const threads = /^\d{1,4}$/.test(threadsText) && Number(threadsText) > 0 ? Number(threadsText) : 1;
+  const cpuPins = readCpuPins(doc);
+  for (const pin of cpuPins) {
+    if (pin.kind === 'vcpupin' && (pin.id ?? 0) >= vcpus) {
+      throw new DomainXmlError(`vcpupin vcpu=${pin.id}: the domain has only ${vcpus} vCPUs`);
+    }
+  }
+  return { name, uuid, vcpus, threadsPerCore: threads, cells: readCells(doc), cpuPins, nodePins: readNodePins(doc) };
+}

@@ -1,0 +1,50 @@
+// Which pins do not fit this host, and why: shared by every policy.
+import type { CpuSet } from './cpuset.js';
+import type { CpuPin, DomainPins, NodePin } from './domain-pins.js';
+import { pinLabel } from './domain-pins.js';
+import type { Host } from './host.js';
+import { poolFor, type Pools } from './pools.js';
+
+export interface FitOptions {
+  /** A dedicated pin on a CPU another domain holds exclusively does not fit (default true). */
+  readonly protectDedicated?: boolean;
+}
+
+/** CPUs other running domains hold alone, when this plan must avoid them. */
+export function heldByOthers(host: Host, options: FitOptions): CpuSet | undefined {
+  return options.protectDedicated === false ? undefined : host.occupancy?.exclusive;
+}
+
+export function cpuPinFits(pin: CpuPin, pools: Pools, held: CpuSet | undefined): boolean {
+  if (!pin.cpus.isSubsetOf(poolFor(pin.kind, pools))) return false;
+  const dedicated = pin.cpus.size === 1 && pin.kind !== 'vcpu';
+  return !(dedicated && held?.has(pin.cpus.ids[0] ?? -1));
+}
+
+export function nodePinFits(pin: NodePin, pools: Pools): boolean {
+  return pin.nodes.isSubsetOf(pools.nodes);
+}
+
+/** One clause per misfit: `vcpupin vcpu=3 cpuset=20-21: host offers CPUs 0-15`. */
+export function describeMisfit(pin: CpuPin | NodePin, pools: Pools, held: CpuSet | undefined): string {
+  if ('cpus' in pin) {
+    const pool = poolFor(pin.kind, pools);
+    const where = `${pinLabel(pin)}${pin.kind === 'vcpu' ? '' : ' cpuset'}=${pin.cpus.toString()}`;
+    if (pin.cpus.isSubsetOf(pool)) return `${where}: CPU held exclusively by another running domain (${held?.intersect(pin.cpus).toString()})`;
+    return `${where}: host offers CPUs ${pool.toString() || 'none'}`;
+  }
+  const attr = pin.kind === 'memdev' ? '' : ' nodeset';
+  return `${pinLabel(pin)}${attr}=${pin.nodes.toString()}: host has memory on nodes ${pools.nodes.toString() || 'none'}`;
+}
+
+export interface Misfits {
+  readonly cpu: readonly CpuPin[];
+  readonly node: readonly NodePin[];
+}
+
+export function findMisfits(pins: DomainPins, pools: Pools, held: CpuSet | undefined): Misfits {
+  return {
+    cpu: pins.cpuPins.filter((pin) => !cpuPinFits(pin, pools, held)),
+    node: pins.nodePins.filter((pin) => !nodePinFits(pin, pools)),
+  };
+}

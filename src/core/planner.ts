@@ -1,0 +1,51 @@
+// plan(): from a domain's pins, a host and a policy to a list of changes.
+// Pure: no process, no fs, no clock.
+import type { CpuSet } from './cpuset.js';
+import type { DomainPins } from './domain-pins.js';
+import { findMisfits, heldByOthers } from './fit.js';
+import type { Host } from './host.js';
+import { planOutcome, type Change, type Plan, type Policy } from './plan.js';
+import { intersectChanges } from './policy-intersect.js';
+import { remapChanges } from './policy-remap.js';
+import { strictRefusal } from './policy-strict.js';
+import { unpinChanges } from './policy-unpin.js';
+import { computePools, type PoolOptions } from './pools.js';
+
+export interface PlanOptions extends PoolOptions {
+  readonly policy: Policy;
+  /** remap may use CPUs other domains hold exclusively, as a last resort. */
+  readonly overcommit?: boolean;
+  /** A dedicated pin on a CPU another domain holds exclusively does not fit (default true). */
+  readonly protectDedicated?: boolean;
+}
+
+export function planDomain(pins: DomainPins, host: Host, options: PlanOptions): Plan {
+  const pools = computePools(host, options);
+  const held: CpuSet | undefined = heldByOthers(host, options);
+  const misfits = findMisfits(pins, pools, held);
+  const domain = { name: pins.name, uuid: pins.uuid };
+  let changes: Change[] = [];
+  let notes: string[] = [];
+  let refusal: string | undefined;
+  if (misfits.cpu.length + misfits.node.length > 0) {
+    switch (options.policy) {
+      case 'strict':
+        refusal = strictRefusal(misfits, pools, held);
+        break;
+      case 'intersect':
+        changes = intersectChanges(misfits, pools, held);
+        break;
+      case 'unpin':
+        changes = unpinChanges(misfits, pools);
+        break;
+      case 'remap': {
+        const result = remapChanges(pins, misfits, host, pools, held, options);
+        ({ changes, notes } = result);
+        refusal = result.refusal;
+        break;
+      }
+    }
+  }
+  if (refusal !== undefined) changes = [];
+  return { domain, policy: options.policy, outcome: planOutcome(changes, refusal), changes, notes, ...(refusal === undefined ? {} : { refusal }) };
+}

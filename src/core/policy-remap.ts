@@ -1,0 +1,178 @@
+// remap (default): keep every pin that fits; build one substitution map for
+// the CPUs that do not fit and apply it to every element, so relationships
+// survive: distinct CPUs stay distinct, shared CPUs stay shared, guest SMT
+// siblings land on host siblings, and one guest cell's vCPUs land on one node
+// with its memnode following. Nodesets naming missing nodes are mapped too.
+import { CpuAllocator, type Grant } from './cpu-allocator.js';
+import { CpuSet, parseCpuset } from './cpuset.js';
+import type { CpuPin, DomainPins, NodePin } from './domain-pins.js';
+import { cpuPinFits, type Misfits } from './fit.js';
+import type { Host } from './host.js';
+import type { Change } from './plan.js';
+import { poolFor, type Pools } from './pools.js';
+import { change } from './release.js';
+import { planCellNodes } from './remap-cells.js';
+import { collectDemands, orderDemands, vcpuCells, type Demand } from './remap-demands.js';
+
+export interface RemapOptions {
+  readonly overcommit?: boolean;
+}
+
+export interface RemapResult {
+  readonly changes: Change[];
+  readonly notes: string[];
+  /** Set when even sharing cannot place a CPU (pool empty, or only others' exclusive CPUs left). */
+  readonly refusal?: string;
+}
+
+export function remapChanges(
+  pins: DomainPins,
+  misfits: Misfits,
+  host: Host,
+  pools: Pools,
+  held: CpuSet | undefined,
+  options: RemapOptions,
+): RemapResult {
+  const notes: string[] = [];
+  const classes = pools.vcpu.equals(pools.emulator)
+    ? [{ pool: pools.vcpu, pins: pins.cpuPins }]
+    : [
+        { pool: pools.vcpu, pins: pins.cpuPins.filter((p) => p.kind === 'vcpu' || p.kind === 'vcpupin') },
+        { pool: pools.emulator, pins: pins.cpuPins.filter((p) => p.kind === 'emulatorpin' || p.kind === 'iothreadpin') },
+      ];
+  const grants = new Map<CpuPin, Map<number, Grant>>();
+  for (const { pool, pins: classPins } of classes) {
+    const misfitting = classPins.filter((pin) => misfits.cpu.includes(pin));
+    if (misfitting.length === 0) continue;
+    const bad = (pin: CpuPin, cpu: number): boolean => !pool.has(cpu) || (!cpuPinFits(pin, pools, held) && pin.cpus.size === 1 && pin.kind !== 'vcpu');
+    const demands = collectDemands(pins, classPins, bad);
+    const kept = CpuSet.of(classPins.flatMap((pin) => pin.cpus.ids.filter((cpu) => !bad(pin, cpu))));
+    const allocator = new CpuAllocator({
+      host,
+      pool,
+      ownUsed: kept,
+      heldByOthers: held ?? CpuSet.empty,
+      floatingByOthers: host.occupancy?.floating ?? CpuSet.empty,
+      overcommit: options.overcommit === true,
+    });
+    const cellNode = planCellNodes(pins, demands, kept, allocator, host);
+    const partners = keptSiblingsByGuestCore(pins, classPins, bad, host);
+    const map = new Map<number, Grant>();
+    const shared: number[] = [];
+    const groups = orderDemands(demands);
+    const partnersOf = (group: readonly Demand[]): number[] => {
+      const first = group[0];
+      return first?.core === undefined ? [] : (partners.get(`${first.cell ?? -1}/${first.core}`) ?? []);
+    };
+    // First complete guest cores whose other vCPUs kept their CPUs: their free host siblings are spoken for.
+    for (const group of groups) {
+      const threads = partnersOf(group);
+      for (const demand of group) {
+        const grant = threads.length > 0 && !map.has(demand.cpu) ? takePartner(allocator, threads) : undefined;
+        if (grant) map.set(demand.cpu, grant);
+      }
+    }
+    for (const group of groups) {
+      const wanted = group.filter((d) => !map.has(d.cpu));
+      if (wanted.length === 0) continue;
+      const node = cellNode.get(wanted[0]?.cell ?? -1) ?? cellNode.get(-1);
+      const siblings = node !== undefined && wanted.length > 1 ? allocator.takeSiblings(node, wanted.length) : undefined;
+      for (const [i, demand] of wanted.entries()) {
+        const grant = siblings?.[i] ?? allocator.take(node);
+        if (!grant) {
+          return {
+            changes: [],
+            notes,
+            refusal: `remap: no CPU left for ${demand.cpu} (needed ${CpuSet.of(demands.map((d) => d.cpu)).size} substitutes; pool ${pool.toString() || 'empty'}, held by other domains ${held?.toString() || 'none'}, overcommit off)`,
+          };
+        }
+        if (grant.tier === 'shared' && demand.dedicated) shared.push(demand.cpu);
+        if (grant.tier === 'overcommit') notes.push(`CPU ${grant.cpu} is held by another domain; shared because overcommit is on`);
+        map.set(demand.cpu, grant);
+      }
+    }
+    if (shared.length > 0) {
+      notes.push(`host has too few free CPUs for distinct substitutes: ${CpuSet.of(shared).toString()} share CPUs the domain already uses`);
+    }
+    for (const pin of misfitting) grants.set(pin, map);
+  }
+  const changes: Change[] = [];
+  for (const pin of pins.cpuPins) {
+    const map = grants.get(pin);
+    if (!map) continue;
+    const pool = poolFor(pin.kind, pools);
+    const moved: string[] = [];
+    const ids = pin.cpus.ids.map((cpu) => {
+      const grant = map.get(cpu);
+      if (!grant || (pool.has(cpu) && cpuPinFits(pin, pools, held))) return cpu;
+      moved.push(`${cpu}→${grant.cpu} (${grant.tier}, node ${grant.node})`);
+      return grant.cpu;
+    });
+    const next = CpuSet.of(ids);
+    if (next.equals(pin.cpus)) continue;
+    const shown = moved.length > 4 ? [...moved.slice(0, 4), `… ${moved.length - 4} more`] : moved;
+    changes.push(change(pin, next.toString(), `remap: ${shown.join(', ')}`));
+  }
+  changes.push(...remapNodePins(pins, misfits.node, pools, changes, host));
+  return { changes, notes };
+}
+
+/** Host sibling threads of the CPUs that a guest core's other vCPUs keep (key: cell/core). */
+function keptSiblingsByGuestCore(pins: DomainPins, classPins: readonly CpuPin[], bad: (pin: CpuPin, cpu: number) => boolean, host: Host): Map<string, number[]> {
+  const partners = new Map<string, number[]>();
+  if (pins.threadsPerCore < 2) return partners;
+  const cellOf = vcpuCells(pins);
+  const siblingsOf = new Map(host.cpus.map((c) => [c.id, c.siblings.ids]));
+  for (const pin of classPins) {
+    const cpu = pin.cpus.ids[0];
+    if (pin.kind !== 'vcpupin' || pin.id === undefined || pin.cpus.size !== 1 || cpu === undefined || bad(pin, cpu)) continue;
+    const key = `${cellOf.get(pin.id) ?? -1}/${Math.floor(pin.id / pins.threadsPerCore)}`;
+    partners.set(key, [...(partners.get(key) ?? []), ...(siblingsOf.get(cpu) ?? []).filter((s) => s !== cpu)]);
+  }
+  return partners;
+}
+
+function takePartner(allocator: CpuAllocator, threads: readonly number[]): Grant | undefined {
+  for (const cpu of threads) {
+    const grant = allocator.takeIfFree(cpu);
+    if (grant) return grant;
+  }
+  return undefined;
+}
+
+/** Map nodes the host lacks: a cell's memory follows its vCPUs; otherwise the domain's main node. */
+function remapNodePins(pins: DomainPins, misfits: readonly NodePin[], pools: Pools, cpuChanges: readonly Change[], host: Host): Change[] {
+  if (misfits.length === 0) return [];
+  const nodeOf = new Map(host.cpus.map((c) => [c.id, c.node]));
+  const cellOf = vcpuCells(pins);
+  const moved = new Map(cpuChanges.filter((c) => c.element === 'vcpupin').map((c) => [c.id, c.new]));
+  const votes = new Map<number, Map<number, number>>();
+  const vote = (cell: number, node: number): void => {
+    const tally = votes.get(cell) ?? new Map<number, number>();
+    tally.set(node, (tally.get(node) ?? 0) + 1);
+    votes.set(cell, tally);
+  };
+  for (const pin of pins.cpuPins) {
+    if (pin.kind !== 'vcpupin') continue;
+    const next = moved.get(pin.id);
+    const cpus = next === undefined ? pin.cpus : next === null ? CpuSet.empty : parseCpuset(next);
+    for (const cpu of cpus.ids) {
+      const node = nodeOf.get(cpu);
+      if (node === undefined || !pools.nodes.has(node)) continue;
+      vote(-1, node);
+      const cell = pin.id === undefined ? undefined : cellOf.get(pin.id);
+      if (cell !== undefined) vote(cell, node);
+    }
+  }
+  const top = (cell: number): number | undefined =>
+    [...(votes.get(cell) ?? new Map<number, number>()).entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0];
+  return misfits.map((pin) => {
+    const kept = pin.nodes.intersect(pools.nodes);
+    const cellNode = pin.cell === undefined ? undefined : top(pin.cell);
+    const choice = cellNode ?? top(-1) ?? pools.nodes.ids.find((n) => !kept.has(n)) ?? pools.nodes.ids[0];
+    if (choice === undefined) return change(pin, null, 'remap: host has no node with memory; binding released');
+    const next = kept.union(CpuSet.of([choice]));
+    const why = cellNode !== undefined ? `guest cell ${pin.cell} vCPUs are on node ${choice}` : `node ${choice} holds the domain's vCPUs or has memory`;
+    return change(pin, next.toString(), `remap: ${pin.nodes.minus(pools.nodes).toString()}→${choice} (${why})`);
+  });
+}

@@ -1,0 +1,52 @@
+// Which host node each guest NUMA cell should land on (key -1: the domain as
+// a whole, for pins that belong to no cell). The node a cell's memory is
+// bound to wins; then the node its kept vCPUs are on; then the emptiest node
+// that no other cell has taken.
+import type { CpuAllocator } from './cpu-allocator.js';
+import type { CpuSet } from './cpuset.js';
+import type { DomainPins } from './domain-pins.js';
+import type { Host } from './host.js';
+import type { Demand } from './remap-demands.js';
+import { vcpuCells } from './remap-demands.js';
+
+export function planCellNodes(pins: DomainPins, demands: readonly Demand[], kept: CpuSet, allocator: CpuAllocator, host: Host): Map<number, number> {
+  const memoryNodes = new Set(host.nodes.filter((n) => n.hasMemory).map((n) => n.id));
+  const boundNode = new Map<number, number>();
+  for (const pin of pins.nodePins) {
+    const first = pin.nodes.ids[0];
+    if (first === undefined || !pin.nodes.ids.every((n) => memoryNodes.has(n))) continue;
+    if (pin.kind === 'memnode' && pin.cell !== undefined) boundNode.set(pin.cell, first);
+    if (pin.kind === 'numatune') boundNode.set(-1, first);
+  }
+  const cellOf = vcpuCells(pins);
+  const keptVotes = new Map<number, Map<number, number>>();
+  const vote = (cell: number, node: number): void => {
+    const votes = keptVotes.get(cell) ?? new Map<number, number>();
+    votes.set(node, (votes.get(node) ?? 0) + 1);
+    keptVotes.set(cell, votes);
+  };
+  for (const pin of pins.cpuPins) {
+    for (const cpu of pin.cpus.ids) {
+      if (!kept.has(cpu)) continue;
+      const node = allocator.nodeOfCpu(cpu);
+      if (node === undefined) continue;
+      vote(-1, node);
+      const cell = pin.kind === 'vcpupin' && pin.id !== undefined ? cellOf.get(pin.id) : undefined;
+      if (cell !== undefined) vote(cell, node);
+    }
+  }
+  const cells = [...new Set(demands.map((d) => d.cell ?? -1))].sort((a, b) => a - b);
+  if (!cells.includes(-1)) cells.push(-1);
+  const chosen = new Map<number, number>();
+  const taken = new Set<number>();
+  const byFree = allocator.nodesByFreeCount();
+  for (const cell of cells) {
+    const votes = [...(keptVotes.get(cell) ?? new Map<number, number>()).entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    const node =
+      boundNode.get(cell) ?? votes[0]?.[0] ?? (cell === -1 ? chosen.get(0) : undefined) ?? byFree.find((n) => !taken.has(n)) ?? byFree[0];
+    if (node === undefined) continue;
+    chosen.set(cell, node);
+    taken.add(node);
+  }
+  return chosen;
+}

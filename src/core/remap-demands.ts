@@ -1,0 +1,61 @@
+// The CPUs remap must replace, with what they are to the guest: which vCPUs
+// use them, whether a pin is dedicated (one CPU), the guest NUMA cell and the
+// guest core (for SMT siblings). Dedicated CPUs are placed first.
+import type { CpuPin, DomainPins } from './domain-pins.js';
+
+export interface Demand {
+  readonly cpu: number;
+  dedicated: boolean;
+  cell: number | undefined;
+  /** Guest core (vCPU id / threads) when the guest has SMT and a dedicated vCPU uses this CPU. */
+  core: number | undefined;
+}
+
+export function vcpuCells(pins: DomainPins): Map<number, number> {
+  const cells = new Map<number, number>();
+  for (const cell of pins.cells) for (const vcpu of cell.vcpus.ids) cells.set(vcpu, cell.id);
+  return cells;
+}
+
+export function collectDemands(pins: DomainPins, classPins: readonly CpuPin[], bad: (pin: CpuPin, cpu: number) => boolean): Demand[] {
+  const cellOf = vcpuCells(pins);
+  const byCpu = new Map<number, Demand>();
+  for (const pin of classPins) {
+    const dedicated = pin.cpus.size === 1 && pin.kind !== 'vcpu';
+    const vcpu = pin.kind === 'vcpupin' ? pin.id : undefined;
+    for (const cpu of pin.cpus.ids) {
+      if (!bad(pin, cpu)) continue;
+      let demand = byCpu.get(cpu);
+      if (!demand) {
+        demand = { cpu, dedicated: false, cell: undefined, core: undefined };
+        byCpu.set(cpu, demand);
+      }
+      demand.dedicated ||= dedicated;
+      if (vcpu !== undefined) {
+        demand.cell ??= cellOf.get(vcpu);
+        if (dedicated && pins.threadsPerCore > 1) demand.core ??= Math.floor(vcpu / pins.threadsPerCore);
+      }
+    }
+  }
+  return [...byCpu.values()];
+}
+
+/** Groups placed together (one guest core's siblings), dedicated ones first, then by cell and CPU. */
+export function orderDemands(demands: readonly Demand[]): Demand[][] {
+  const groups = new Map<string, Demand[]>();
+  for (const d of demands) {
+    const key = d.core === undefined ? `cpu/${d.cpu}` : `core/${d.cell ?? -1}/${d.core}`;
+    const group = groups.get(key);
+    if (group) group.push(d);
+    else groups.set(key, [d]);
+  }
+  const rank = (g: Demand[]): [number, number, number, number] => {
+    const first = g[0];
+    return [first?.dedicated ? 0 : 1, first?.cell ?? -1, first?.core ?? -1, first?.cpu ?? -1];
+  };
+  return [...groups.values()].sort((a, b) => {
+    const ra = rank(a);
+    const rb = rank(b);
+    return ra[0] - rb[0] || ra[1] - rb[1] || ra[2] - rb[2] || ra[3] - rb[3];
+  });
+}

@@ -1,0 +1,108 @@
+// Put the bundle in place as libvirt's QEMU hook, or take it away, without
+// ever touching a hook that is not repin's. libvirt discovers hooks only at
+// daemon start (or SIGHUP), so say when a reload is needed.
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DEFAULT_CONFIG } from '../core/config.js';
+import { ConfigError } from '../core/errors.js';
+
+export type HookMode = 'main' | 'dropin' | 'auto';
+export const DROPIN_NAME = '50-repin';
+
+export interface InstallOptions {
+  readonly script: string;
+  readonly hooksDir: string;
+  readonly mode: HookMode;
+  readonly node: string;
+  readonly configPath: string;
+}
+
+export interface InstallResult {
+  readonly hookPath: string;
+  readonly replaced: boolean;
+  readonly configWritten: boolean;
+  readonly reloadNeeded: boolean;
+  readonly messages: string[];
+}
+
+/** A repin bundle says so on its second line (see scripts/build.mjs). */
+export function isRepinScript(path: string): boolean {
+  try {
+    const head = readFileSync(path, 'utf8').slice(0, 400).split('\n');
+    return head[1]?.startsWith('// repin ') === true;
+  } catch {
+    return false;
+  }
+}
+
+/** The bundle with its shebang set to an absolute node. */
+export function scriptWithShebang(script: string, node: string): string {
+  if (!node.startsWith('/')) throw new ConfigError(`--node must be an absolute path (libvirt runs hooks with a minimal PATH), got ${node}`);
+  const text = readFileSync(script, 'utf8');
+  const lines = text.split('\n');
+  if (!lines[1]?.startsWith('// repin ')) throw new ConfigError(`${script} is not a built repin bundle (run npm run build)`);
+  return [`#!${node}`, ...lines.slice(1)].join('\n');
+}
+
+function hookExists(hooksDir: string): boolean {
+  const dropins = join(hooksDir, 'qemu.d');
+  return existsSync(join(hooksDir, 'qemu')) || (existsSync(dropins) && readdirSync(dropins).length > 0);
+}
+
+function writeAtomic(path: string, content: string, mode: number): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+  const temp = `${path}.repin-new`;
+  writeFileSync(temp, content, { mode });
+  chmodSync(temp, mode);
+  renameSync(temp, path);
+}
+
+export function targetFor(hooksDir: string, mode: HookMode): string {
+  const main = join(hooksDir, 'qemu');
+  if (mode === 'main') return main;
+  if (mode === 'dropin') return join(hooksDir, 'qemu.d', DROPIN_NAME);
+  return existsSync(main) && !isRepinScript(main) ? join(hooksDir, 'qemu.d', DROPIN_NAME) : main;
+}
+
+export function install(options: InstallOptions): InstallResult {
+  const messages: string[] = [];
+  const hookPath = targetFor(options.hooksDir, options.mode);
+  if (existsSync(hookPath) && !isRepinScript(hookPath)) {
+    throw new ConfigError(`${hookPath} exists and is not repin's; refusing to overwrite it (use --mode dropin or --mode auto)`);
+  }
+  const hadHook = hookExists(options.hooksDir);
+  const replaced = existsSync(hookPath);
+  writeAtomic(hookPath, scriptWithShebang(options.script, options.node), 0o755);
+  messages.push(`${replaced ? 'updated' : 'installed'} ${hookPath} (node ${options.node})`);
+  let configWritten = false;
+  if (!existsSync(options.configPath)) {
+    const defaults = { policy: DEFAULT_CONFIG.policy, onError: DEFAULT_CONFIG.onError, shadow: false, journal: DEFAULT_CONFIG.journal };
+    writeAtomic(options.configPath, `${JSON.stringify(defaults, null, 2)}\n`, 0o644);
+    configWritten = true;
+    messages.push(`wrote default config ${options.configPath}`);
+  } else {
+    messages.push(`kept existing config ${options.configPath}`);
+  }
+  const reloadNeeded = !hadHook;
+  messages.push(
+    reloadNeeded
+      ? 'libvirt discovers hooks only at start: reload the daemon now (systemctl reload libvirtd, or virtqemud on modular hosts)'
+      : 'no restart needed: a qemu hook already existed, libvirt re-reads it on every call',
+  );
+  return { hookPath, replaced, configWritten, reloadNeeded, messages };
+}
+
+export function uninstall(hooksDir: string): string[] {
+  const messages: string[] = [];
+  for (const path of [join(hooksDir, 'qemu'), join(hooksDir, 'qemu.d', DROPIN_NAME)]) {
+    if (!existsSync(path)) continue;
+    if (!isRepinScript(path)) {
+      messages.push(`left ${path} alone: it is not repin's`);
+      continue;
+    }
+    unlinkSync(path);
+    messages.push(`removed ${path}`);
+  }
+  if (messages.length === 0) messages.push(`no repin hook in ${hooksDir}`);
+  return messages;
+}

@@ -1,0 +1,98 @@
+// The journal: one JSON line per filter call in <dir>/journal.jsonl, and the
+// incoming XML kept as a capture for replay in <dir>/captures/. The XML holds
+// secrets (graphics passwords), so everything is 0600 in 0700 directories,
+// whatever the umask. Domain names never become path components. A journal
+// failure is reported to the caller, never allowed to fail a migration.
+import { createHash } from 'node:crypto';
+import { chmodSync, closeSync, fchmodSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Change, Outcome } from '../core/plan.js';
+
+export type JournalOutcome = Outcome | 'error' | 'shadow' | 'expired' | 'skipped';
+
+export interface JournalEntry {
+  readonly time: string;
+  readonly op: string;
+  readonly domain: string;
+  readonly uuid: string;
+  readonly policy: string;
+  readonly outcome: JournalOutcome;
+  readonly changes: readonly Change[];
+  readonly durationMs: number;
+  readonly capture?: string;
+  readonly refusal?: string;
+  readonly error?: string;
+  readonly notes?: readonly string[];
+}
+
+const JOURNAL_FILE = 'journal.jsonl';
+const CAPTURES = 'captures';
+const ROTATE_BYTES = 4 * 1024 * 1024;
+
+function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+}
+
+function writePrivate(path: string, data: string, flags: 'a' | 'wx'): void {
+  const fd = openSync(path, flags, 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+    writeSync(fd, data);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A capture file name that says when and what, built only from safe characters. */
+export function captureName(time: Date, uuid: string, name: string, pid: number): string {
+  const stamp = time.toISOString().replace(/[-:]/g, '').replace('.', '');
+  const id = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(uuid)
+    ? uuid.toLowerCase()
+    : `name-${createHash('sha256').update(name).digest('hex').slice(0, 16)}`;
+  return `${stamp}-${pid}-${id}.xml`;
+}
+
+/** Keep the newest `keep` captures (names sort by time). */
+function prune(dir: string, keep: number): void {
+  const names = readdirSync(dir).filter((n) => n.endsWith('.xml')).sort();
+  for (const old of names.slice(0, Math.max(0, names.length - keep))) {
+    try {
+      unlinkSync(join(dir, old));
+    } catch {
+      // another hook pruned it first
+    }
+  }
+}
+
+export interface JournalTarget {
+  readonly dir: string;
+  readonly keep: number;
+}
+
+/** Write the capture (when given) and append the entry; returns the entry as written. */
+export function record(target: JournalTarget, entry: JournalEntry, xml?: string, pid = process.pid): JournalEntry {
+  ensurePrivateDir(target.dir);
+  let written = entry;
+  if (xml !== undefined && target.keep > 0) {
+    const captures = join(target.dir, CAPTURES);
+    ensurePrivateDir(captures);
+    const name = captureName(new Date(entry.time), entry.uuid, entry.domain, pid);
+    writePrivate(join(captures, name), xml, 'wx');
+    written = { ...entry, capture: `${CAPTURES}/${name}` };
+    prune(captures, target.keep);
+  }
+  const file = join(target.dir, JOURNAL_FILE);
+  try {
+    if (statSync(file).size > ROTATE_BYTES) renameSync(file, `${file}.1`);
+  } catch {
+    // no journal yet
+  }
+  // JSON.stringify escapes newlines and control characters: a hostile domain name cannot forge a line.
+  writePrivate(file, `${JSON.stringify(written)}\n`, 'a');
+  return written;
+}
+
+export function journalFile(dir: string): string {
+  return join(dir, JOURNAL_FILE);
+}

@@ -1,0 +1,87 @@
+// `repin install` / `uninstall` against a temp hooks dir, run from the built bundle.
+import { expect } from 'chai';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BUNDLE, runScript } from '../support/run-built.js';
+
+const FOREIGN = '#!/bin/sh\n# site hook: keeps the NFS mounts in order\nexit 0\n';
+
+describe('install / uninstall', () => {
+  let dir: string;
+  let hooks: string;
+  let config: string;
+  const repin = (...args: string[]): ReturnType<typeof runScript> =>
+    runScript(BUNDLE, [...args, '--hooks-dir', hooks], '', { REPIN_CONFIG: config });
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'repin-install-'));
+    hooks = join(dir, 'hooks');
+    config = join(dir, 'repin.json');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('main: installs hooks/qemu with an absolute node shebang, writes a default config, says to reload', () => {
+    const run = repin('install', '--node', '/usr/bin/node');
+    expect(run.code, run.stderr).to.equal(0);
+    const hook = join(hooks, 'qemu');
+    expect(readFileSync(hook, 'utf8').split('\n')[0]).to.equal('#!/usr/bin/node');
+    expect(readFileSync(hook, 'utf8').split('\n').slice(1)).to.deep.equal(readFileSync(BUNDLE, 'utf8').split('\n').slice(1));
+    expect(statSync(hook).mode & 0o777).to.equal(0o755);
+    expect(JSON.parse(readFileSync(config, 'utf8'))).to.include({ policy: 'remap', onError: 'keep' });
+    expect(run.stdout).to.match(/reload the daemon/);
+  });
+
+  it('never overwrites an existing config, and an update needs no reload', () => {
+    writeFileSync(config, '{"policy":"strict"}\n');
+    expect(repin('install').code).to.equal(0);
+    const again = repin('install');
+    expect(again.code).to.equal(0);
+    expect(again.stdout).to.match(/updated .*qemu/).and.match(/no restart needed/);
+    expect(readFileSync(config, 'utf8')).to.equal('{"policy":"strict"}\n');
+  });
+
+  it('main refuses to replace a foreign hook, which survives byte for byte', () => {
+    mkdirSync(hooks);
+    writeFileSync(join(hooks, 'qemu'), FOREIGN, { mode: 0o755 });
+    const run = repin('install', '--mode', 'main');
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.match(/exists and is not repin's; refusing to overwrite it/);
+    expect(readFileSync(join(hooks, 'qemu'), 'utf8')).to.equal(FOREIGN);
+  });
+
+  it('auto installs into qemu.d/ beside a foreign hook, and uninstall leaves the foreign hook alone', () => {
+    mkdirSync(hooks);
+    writeFileSync(join(hooks, 'qemu'), FOREIGN, { mode: 0o755 });
+    const run = repin('install', '--mode', 'auto');
+    expect(run.code, run.stderr).to.equal(0);
+    expect(existsSync(join(hooks, 'qemu.d', '50-repin'))).to.equal(true);
+    expect(run.stdout).to.match(/no restart needed/);
+    const gone = repin('uninstall');
+    expect(gone.code).to.equal(0);
+    expect(gone.stdout).to.match(/removed .*50-repin/).and.match(/left .*qemu alone/);
+    expect(existsSync(join(hooks, 'qemu.d', '50-repin'))).to.equal(false);
+    expect(readFileSync(join(hooks, 'qemu'), 'utf8')).to.equal(FOREIGN);
+  });
+
+  it('dropin: the drop-in speaks the hook protocol (it lives in qemu.d/)', () => {
+    expect(repin('install', '--mode', 'dropin').code).to.equal(0);
+    const dropin = join(hooks, 'qemu.d', '50-repin');
+    const run = runScript(dropin, ['vm', 'prepare', 'begin', '-'], '<domain/>', {});
+    expect(run).to.include({ code: 0, stdout: '', stderr: '' });
+  });
+
+  it('uninstall twice is harmless', () => {
+    expect(repin('install').code).to.equal(0);
+    expect(repin('uninstall').stdout).to.match(/removed/);
+    const again = repin('uninstall');
+    expect(again.code).to.equal(0);
+    expect(again.stdout).to.match(/no repin hook/);
+  });
+
+  it('rejects a relative node path', () => {
+    const run = repin('install', '--node', 'node');
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.match(/must be an absolute path/);
+  });
+});

@@ -1,0 +1,34 @@
+// Run the built bundle as a child process, the way libvirt runs a hook:
+// argv, XML on stdin, a minimal environment (LC_ALL=C and system PATH).
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const BUNDLE = resolve('dist/repin');
+
+export interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+}
+
+export function runScript(script: string, args: readonly string[], stdin: string | Buffer, env: Record<string, string> = {}, timeoutMs = 10_000): Run {
+  const started = performance.now();
+  const result = spawnSync(process.execPath, [script, ...args], {
+    input: stdin,
+    env: { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...env },
+    timeout: timeoutMs,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { code: result.status, stdout: result.stdout.toString(), stderr: result.stderr.toString(), ms: performance.now() - started };
+}
+
+/** A temp dir holding a copy of the bundle named `qemu`, as libvirt's hooks dir would. */
+export function hookCopy(): { dir: string; hook: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'repin-hook-'));
+  const hook = join(dir, 'qemu');
+  copyFileSync(BUNDLE, hook);
+  return { dir, hook, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
