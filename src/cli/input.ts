@@ -6,7 +6,8 @@ import type { Io } from '../io/process-io.js';
 import { readText } from '../io/read-input.js';
 
 export async function readDomainInput(file: string, io: Io): Promise<string> {
-  if (file === '-') return readText(io.stdin, MAX_XML_BYTES, 'domain XML on stdin');
+  // yargs hands a lone '-' positional over as ''.
+  if (file === '-' || file === '') return readText(io.stdin, MAX_XML_BYTES, 'domain XML on stdin');
   try {
     if (statSync(file).size > MAX_XML_BYTES) throw new DomainXmlError(`${file} is larger than ${MAX_XML_BYTES} bytes`);
     return readFileSync(file, 'utf8');

@@ -40,7 +40,8 @@ function table(rows: string[][]): string[] {
 
 export function renderPlan(plan: Plan, pins: DomainPins, host: Host, width = 80): string {
   const out: string[] = [];
-  out.push(`domain ${plan.domain.name || '(unnamed)'} ${plan.domain.uuid} on host ${host.name}, policy ${plan.policy}`);
+  out.push(`domain ${plan.domain.name || '(unnamed)'} on host ${host.name}, policy ${plan.policy}`);
+  if (plan.domain.uuid) out.push(`uuid ${plan.domain.uuid}`);
   out.push(`host usable CPUs ${host.usable.toString() || 'none'}; nodes with memory ${host.nodes.filter((n) => n.hasMemory).map((n) => n.id).join(',') || 'none'}`);
   if (plan.outcome === 'refused') {
     out.push(`outcome: REFUSED — ${plan.refusal ?? ''}`);
@@ -60,7 +61,7 @@ export function renderPlan(plan: Plan, pins: DomainPins, host: Host, width = 80)
     if (!c) return [{ pin, cpus: pin.cpus }];
     return c.new === null ? [] : [{ pin, cpus: parseCpuset(c.new) }];
   });
-  const legend = 'vN = vCPU N, E = emulator, IN = iothread N, V = <vcpu cpuset>, + = more than one';
+  const legend = 'vN vCPU N, E emulator, IN iothread N, V <vcpu cpuset>, + several';
   const b = placementMarks(before, host);
   out.push('', `before  (${legend})`, renderHostMap(host, { width, marks: b.marks }).trimEnd());
   if (b.offHost.length > 0) out.push(`  not on this host: ${b.offHost.join(' ')}`);

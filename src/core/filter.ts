@@ -48,3 +48,8 @@ export function filterDomainXml(
   if (timings) timings.serialize = tick() - t;
   return { plan, pins, output, shadow: resolved.shadow };
 }
+
+/** The input as repin would serialize it unchanged: diffs against this show only real changes. */
+export function normalizeXml(xml: string): string {
+  return serializeXml(parseDomainXml(xml));
+}

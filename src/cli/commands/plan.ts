@@ -1,6 +1,6 @@
 // `repin plan FILE|-`: what repin would do to a domain here, and why.
 import type { CommandModule } from 'yargs';
-import { filterDomainXml } from '../../core/filter.js';
+import { filterDomainXml, normalizeXml } from '../../core/filter.js';
 import { unifiedDiff } from '../../core/unified-diff.js';
 import type { Io } from '../../io/process-io.js';
 import { EXIT, ExitCode } from '../exit.js';
@@ -28,7 +28,7 @@ export function planCommand(io: Io): CommandModule<object, Args> {
       const planning = resolvePlanning(args, io);
       const result = filterDomainXml(xml, planning.host, planning.config, planning.policy);
       if (args.json) io.stdout.write(`${JSON.stringify({ ...result.plan, host: planning.host.name, shadow: result.shadow }, null, 2)}\n`);
-      else if (args.diff) io.stdout.write(result.output ? unifiedDiff(xml, result.output, [`${args.file} (incoming)`, `${args.file} (repin)`]) : '');
+      else if (args.diff) io.stdout.write(result.output ? unifiedDiff(normalizeXml(xml), result.output, [`${args.file} (incoming)`, `${args.file} (repin)`]) : '');
       else io.stdout.write(renderPlan(result.plan, result.pins, planning.host));
       if (result.plan.outcome === 'refused') throw new ExitCode(EXIT.no);
     },

@@ -2,7 +2,7 @@
 // the current (or a given) host and config; no side effects.
 import { isAbsolute, join } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { filterDomainXml } from '../../core/filter.js';
+import { filterDomainXml, normalizeXml } from '../../core/filter.js';
 import { unifiedDiff } from '../../core/unified-diff.js';
 import { existsSync } from 'node:fs';
 import type { Io } from '../../io/process-io.js';
@@ -30,7 +30,7 @@ export function replayCommand(io: Io): CommandModule<object, Args> {
         io.stdout.write(`${JSON.stringify({ capture: path, ...result.plan, output: result.output ?? null }, null, 2)}\n`);
       } else {
         io.stdout.write(renderPlan(result.plan, result.pins, planning.host));
-        if (result.output) io.stdout.write(`\n${unifiedDiff(xml, result.output, ['capture', 'replayed'])}`);
+        if (result.output) io.stdout.write(`\n${unifiedDiff(normalizeXml(xml), result.output, ['capture', 'replayed'])}`);
       }
       if (result.plan.outcome === 'refused') throw new ExitCode(EXIT.no);
     },
