@@ -20,19 +20,18 @@ export function parseDomainXml(text: string): Document {
   }
   let problem: string | undefined;
   const parser = new DOMParser({
+    // Record the first complaint; xmldom itself throws on fatal errors.
     onError: (level, message) => {
-      problem ??= `${level}: ${message}`;
-      if (level === 'fatalError') throw new DomainXmlError(`unparsable domain XML: ${printable(message, 120)}`);
+      problem ??= `${level === 'warning' ? 'warning: ' : ''}${message}`;
     },
   });
-  let doc: Document;
+  let doc: Document | undefined;
   try {
     doc = parser.parseFromString(text, 'text/xml');
   } catch (error) {
-    if (error instanceof DomainXmlError) throw error;
-    throw new DomainXmlError(`unparsable domain XML: ${printable(error instanceof Error ? error.message : String(error), 120)}`);
+    problem ??= error instanceof Error ? error.message : String(error);
   }
-  if (problem !== undefined) throw new DomainXmlError(`unparsable domain XML: ${printable(problem, 120)}`);
+  if (problem !== undefined || !doc) throw new DomainXmlError(`unparsable domain XML: ${printable((problem ?? 'no document').replace(/\s+/g, ' '), 120)}`);
   const root = doc.documentElement;
   if (!root || root.nodeName !== 'domain' || root.namespaceURI) {
     throw new DomainXmlError(`root element is <${printable(root?.nodeName ?? 'none')}>, not <domain>`);

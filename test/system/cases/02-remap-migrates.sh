@@ -1,0 +1,16 @@
+# 2. policy remap: the same migration succeeds and every vCPU really runs on
+# the destination's CPUs.
+case_remap_migrates() {
+  local vm=$CASE
+  set_policy remap
+  guest_start src "$vm" "pin0=$KEPT" "pin1=$MISSING"
+  migrate "$vm" || fail "migration failed: $(cat "$T/migrate.out")"
+  expect_migrated_ok "$vm"
+  expect_vcpupins_within dst "$vm" "$DST_CPUS"
+  expect_vcpu_threads_within dst "$vm" "$DST_CPUS"
+  expect_journal "$vm" migrate rewritten
+  expect_tainted_by_hook "$vm" yes
+  sleep 1
+  expect_running dst "$vm"
+}
+register_case remap-migrates case_remap_migrates
