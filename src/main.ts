@@ -1,13 +1,36 @@
-// The bundle's start: run main() on the real process.
-import { main } from './entry.js';
+// The bundle's start. Most libvirt hook calls (prepare, start, started,
+// stopped, release, reconnect…) are not filters: they exit 0 here, having
+// compiled nothing else and read no stdin. A filter call loads the hook and
+// nothing of the CLI; anything else loads the CLI. In the bundle each import
+// is a payload kept out of the parser's way until then (scripts/build.mjs).
+import { isFilterCall, isHookInvocation } from './hook/is-hook.js';
 import { processIo } from './io/process-io.js';
 
-main(processIo()).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`repin: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 70;
-  },
-);
+const io = processIo();
+const hook = isHookInvocation(io.scriptPath);
+if (hook && io.argv[1] === 'release') {
+  // Ends this guest's CPU reservation; exit 0 whatever happens.
+  import('./hook/release.js').then(({ hookRelease }) => hookRelease(io)).then(
+    () => (process.exitCode = 0),
+    () => (process.exitCode = 0),
+  );
+} else if (hook && !isFilterCall(io.argv)) {
+  process.exitCode = 0;
+} else {
+  // A reader that goes away (EPIPE) is its business, not a crash with a stack trace.
+  // (Only here: touching process.stdout costs a pass-through call several ms.)
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
+  (hook ? import('./hook/entry.js').then(({ hookMain }) => hookMain(io)) : import('./entry.js').then(({ main }) => main(io))).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`repin: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

@@ -9,6 +9,8 @@ import { hostCommand } from './commands/host.js';
 import { installCommand, uninstallCommand } from './commands/install.js';
 import { journalCommand } from './commands/journal.js';
 import { planCommand } from './commands/plan.js';
+import { policyCommand } from './commands/policy.js';
+import { reconcileCommand } from './commands/reconcile.js';
 import { replayCommand } from './commands/replay.js';
 import { rewriteCommand } from './commands/rewrite.js';
 import { EXIT, reportError } from './exit.js';
@@ -32,6 +34,8 @@ export async function cliMain(io: Io): Promise<number> {
     .command(journalCommand(io))
     .command(replayCommand(io))
     .command(hookCommand(io))
+    .command(reconcileCommand(io))
+    .command(policyCommand(io))
     .command(installCommand(io))
     .command(uninstallCommand(io))
     .command(configCommand(io))

@@ -3,6 +3,8 @@ import type { Argv } from 'yargs';
 import { POLICIES, type Policy } from '../core/plan.js';
 import type { Config } from '../core/config.js';
 import type { Host } from '../core/host.js';
+import type { DomainPins } from '../core/domain-pins.js';
+import { runDir, withLocalOccupancy } from '../io/local-occupancy.js';
 import { configPath, loadConfig } from '../io/config-file.js';
 import { chooseHost } from '../io/host-source.js';
 import type { Io } from '../io/process-io.js';
@@ -30,10 +32,15 @@ export interface Planning {
   readonly config: Config;
   readonly host: Host;
   readonly policy?: Policy;
+  /** For this machine (or a --host-root tree): add other running domains' occupancy. */
+  readonly enrich?: (pins: DomainPins, host: Host) => Host;
 }
 
 export function resolvePlanning(args: PlanningArgs, io: Io): Planning {
   const config = loadConfig(configPath(io.env, args.config), { mustExist: args.config !== undefined });
   const host = chooseHost({ host: args.host, hostRoot: args['host-root'], hostCpus: args['host-cpus'] }, io.fsRoot);
-  return { config, host, ...(args.policy ? { policy: args.policy } : {}) };
+  const local = args.host === undefined && args['host-cpus'] === undefined;
+  const root = args['host-root'] ?? io.fsRoot;
+  const enrich = local ? (pins: DomainPins, base: Host): Host => withLocalOccupancy(root, runDir(io.env), pins, base) : undefined;
+  return { config, host, ...(args.policy ? { policy: args.policy } : {}), ...(enrich ? { enrich } : {}) };
 }

@@ -24,6 +24,8 @@ export interface Config {
   readonly shadow: boolean;
   readonly overcommit: boolean;
   readonly protectDedicated: boolean;
+  /** Also plan domains whose metadata says Nova, oVirt or KubeVirt manages them. */
+  readonly manageForeign: boolean;
   readonly journal: { readonly dir: string; readonly keep: number };
   readonly spoolDir: string;
   readonly domains: Readonly<Record<string, DomainOverride>>;
@@ -36,12 +38,13 @@ export const DEFAULT_CONFIG: Config = {
   shadow: false,
   overcommit: false,
   protectDedicated: true,
+  manageForeign: false,
   journal: { dir: '/var/log/libvirt/repin', keep: 200 },
   spoolDir: '/var/lib/repin/pending',
   domains: {},
 };
 
-const TOP_KEYS = ['policy', 'allowedCpus', 'emulatorCpus', 'reservedCpus', 'onError', 'shadow', 'overcommit', 'protectDedicated', 'journal', 'spoolDir', 'domains'];
+const TOP_KEYS = ['policy', 'allowedCpus', 'emulatorCpus', 'reservedCpus', 'onError', 'shadow', 'overcommit', 'protectDedicated', 'manageForeign', 'journal', 'spoolDir', 'domains'];
 const OVERRIDE_KEYS = ['policy', 'allowedCpus', 'emulatorCpus', 'reservedCpus', 'shadow'];
 
 const show = (value: unknown): string => printable(JSON.stringify(value) ?? String(value), 60);
@@ -115,6 +118,7 @@ export function parseConfig(value: unknown): Config {
     shadow: c.shadow === undefined ? d.shadow : boolAt('shadow', c.shadow),
     overcommit: c.overcommit === undefined ? d.overcommit : boolAt('overcommit', c.overcommit),
     protectDedicated: c.protectDedicated === undefined ? d.protectDedicated : boolAt('protectDedicated', c.protectDedicated),
+    manageForeign: c.manageForeign === undefined ? d.manageForeign : boolAt('manageForeign', c.manageForeign),
     journal: { dir: dir, keep: keep },
     spoolDir: spoolDir,
     domains,
@@ -126,9 +130,12 @@ export interface Resolved {
   readonly shadow: boolean;
 }
 
-/** Config for one domain: its override (by name, then uuid) over the defaults. */
-export function resolveForDomain(config: Config, domain: { name: string; uuid: string }, policy?: Policy): Resolved {
-  const o = config.domains[domain.name] ?? config.domains[domain.uuid] ?? {};
+/**
+ * Config for one domain. Precedence: an explicit policy (CLI), the config
+ * file's override (by name, then uuid), the domain's own metadata, defaults.
+ */
+export function resolveForDomain(config: Config, domain: { name: string; uuid: string }, policy?: Policy, metadata: DomainOverride = {}): Resolved {
+  const o: DomainOverride = { ...metadata, ...(config.domains[domain.name] ?? config.domains[domain.uuid] ?? {}) };
   const allowedCpus = o.allowedCpus ?? config.allowedCpus;
   const emulatorCpus = o.emulatorCpus ?? config.emulatorCpus;
   return {

@@ -29,6 +29,8 @@ export interface NodePin {
   readonly cell?: number;
   readonly nodes: CpuSet;
   readonly text: string;
+  /** numatune memory/memnode mode attribute, kept to recreate a released element. */
+  readonly mode?: string;
 }
 
 export interface GuestCell {
@@ -126,7 +128,8 @@ function readNodePins(doc: Document): NodePin[] {
   const memory = selectElement('/domain/numatune/memory', doc);
   if (memory?.hasAttribute('nodeset') && memory.getAttribute('placement') !== 'auto') {
     const { set, text } = cpusetAttr(memory, 'nodeset', 'numatune memory');
-    pins.push({ kind: 'numatune', nodes: set, text });
+    const mode = memory.getAttribute('mode');
+    pins.push({ kind: 'numatune', nodes: set, text, ...(mode ? { mode } : {}) });
   }
   const cells = new Set<number>();
   for (const memnode of selectElements('/domain/numatune/memnode', doc)) {
@@ -134,7 +137,8 @@ function readNodePins(doc: Document): NodePin[] {
     if (cells.has(cell)) throw new DomainXmlError(`memnode cellid=${cell} appears twice`);
     cells.add(cell);
     const { set, text } = cpusetAttr(memnode, 'nodeset', `memnode cellid=${cell}`);
-    pins.push({ kind: 'memnode', id: cell, cell, nodes: set, text });
+    const mode = memnode.getAttribute('mode');
+    pins.push({ kind: 'memnode', id: cell, cell, nodes: set, text, ...(mode ? { mode } : {}) });
   }
   selectElements('/domain/devices/memory', doc).forEach((device, index) => {
     const mask = childElements(device, 'source').flatMap((source) => childElements(source, 'nodemask'))[0];

@@ -2,7 +2,9 @@
 // rewritten XML out. Shared by the hook, `repin rewrite/plan/replay` and
 // reconcile, so every path makes exactly the same decision.
 import type { Document } from '@xmldom/xmldom';
-import { resolveForDomain, type Config } from './config.js';
+import { resolveForDomain, type Config, type DomainOverride } from './config.js';
+import { planFromOriginal, recordOf } from './intent.js';
+import { foreignManager, readOriginal, readPolicyMetadata, writeOriginal, type OriginalPin } from './metadata.js';
 import { readDomainPins, type DomainPins } from './domain-pins.js';
 import type { Host } from './host.js';
 import type { Plan, Policy } from './plan.js';
@@ -17,6 +19,8 @@ export interface FilterResult {
   readonly output?: string;
   /** Config says plan and record only. */
   readonly shadow: boolean;
+  /** The original placement from the domain's repin metadata, when it has one. */
+  readonly original?: readonly OriginalPin[];
 }
 
 export interface FilterTimings {
@@ -32,6 +36,8 @@ export function filterDomainXml(
   policy?: Policy,
   clock?: () => number,
   timings?: FilterTimings,
+  /** Add what depends on the domain's identity (other domains' occupancy) before planning. */
+  enrichHost?: (pins: DomainPins, host: Host) => Host,
 ): FilterResult {
   const tick = clock ?? (() => 0);
   let t = tick();
@@ -39,14 +45,38 @@ export function filterDomainXml(
   const pins = readDomainPins(doc);
   if (timings) timings.parse = tick() - t;
   t = tick();
-  const resolved = resolveForDomain(config, pins, policy);
-  const plan = planDomain(pins, host, resolved.options);
+  const notes: string[] = [];
+  let metadata: DomainOverride | undefined;
+  try {
+    metadata = readPolicyMetadata(doc);
+  } catch (error) {
+    notes.push(`ignored the domain's repin policy metadata: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const resolved = resolveForDomain(config, pins, policy, metadata);
+  const domain = { name: pins.name, uuid: pins.uuid };
+  const manager = foreignManager(doc);
+  if (manager !== undefined && !config.manageForeign) {
+    const skipped = `managed by ${manager}, which places pins itself (config manageForeign is off)`;
+    return { plan: { domain, policy: resolved.options.policy, outcome: 'skipped', changes: [], notes, skipped }, pins, shadow: resolved.shadow };
+  }
+  const planningHost = enrichHost ? enrichHost(pins, host) : host;
+  const original = readOriginal(doc);
+  const planned =
+    original && resolved.options.policy !== 'strict'
+      ? planFromOriginal(pins, original, planningHost, resolved.options)
+      : planDomain(pins, planningHost, resolved.options);
   if (timings) timings.plan = tick() - t;
-  if (plan.outcome !== 'rewritten') return { plan, pins, shadow: resolved.shadow };
+  const withOriginal = original ? { original } : {};
+  if (planned.outcome !== 'rewritten') return { plan: { ...planned, notes: [...notes, ...planned.notes] }, pins, shadow: resolved.shadow, ...withOriginal };
   t = tick();
-  const output = serializeXml(applyChanges(doc, plan.changes));
+  applyChanges(doc, planned.changes);
+  if (!original) {
+    writeOriginal(doc, recordOf(pins));
+    notes.push('original placement recorded in the domain metadata (urn:repin:original:1)');
+  }
+  const output = serializeXml(doc);
   if (timings) timings.serialize = tick() - t;
-  return { plan, pins, output, shadow: resolved.shadow };
+  return { plan: { ...planned, notes: [...notes, ...planned.notes] }, pins, output, shadow: resolved.shadow, ...withOriginal };
 }
 
 /** The input as repin would serialize it unchanged: diffs against this show only real changes. */

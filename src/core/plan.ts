@@ -9,13 +9,16 @@ export interface Change {
   readonly element: PinKind;
   /** vCPU, iothread, guest cell or memory device index; absent for single elements. */
   readonly id?: number;
-  readonly old: string;
+  /** Old cpuset/nodeset, or null when the element is created (restoring an original pin). */
+  readonly old: string | null;
   /** New cpuset/nodeset, or null when the pin is released (element or attribute removed). */
   readonly new: string | null;
   readonly rule: string;
+  /** numatune memory/memnode mode, when the change recreates such an element. */
+  readonly mode?: string;
 }
 
-export type Outcome = 'unchanged' | 'rewritten' | 'refused';
+export type Outcome = 'unchanged' | 'rewritten' | 'refused' | 'skipped';
 
 export interface Plan {
   readonly domain: { readonly name: string; readonly uuid: string };
@@ -24,6 +27,8 @@ export interface Plan {
   readonly changes: readonly Change[];
   /** One line naming every offending element, the host's usable set and the policy. */
   readonly refusal?: string;
+  /** Why the domain was left alone (another manager owns its pins). */
+  readonly skipped?: string;
   /** Things an operator should know (shared substitutes, skipped elements). */
   readonly notes: readonly string[];
 }
@@ -36,4 +41,16 @@ export function planOutcome(changes: readonly Change[], refusal: string | undefi
 /** `vcpupin vcpu=3`, `emulatorpin`, … for a change. */
 export function changeLabel(change: Change): string {
   return pinLabel({ kind: change.element, id: change.id });
+}
+
+/** CPUs the domain will hold alone once started: its single-CPU vcpu/emulator pins after the plan. */
+export function dedicatedCpusAfter(pins: readonly { kind: PinKind; id?: number; text: string; cpus?: { size: number; ids: readonly number[] } }[], changes: readonly Change[]): number[] {
+  const out: number[] = [];
+  for (const pin of pins) {
+    if (pin.kind !== 'vcpupin' && pin.kind !== 'emulatorpin') continue;
+    const change = changes.find((c) => c.element === pin.kind && c.id === pin.id);
+    const text = change ? change.new : pin.text;
+    if (text !== null && /^\s*\d+\s*$/.test(text)) out.push(Number(text));
+  }
+  return out;
 }

@@ -6,6 +6,8 @@ import type { CpuPin, DomainPins } from './domain-pins.js';
 export interface Demand {
   readonly cpu: number;
   dedicated: boolean;
+  /** Some vCPU uses this CPU (vCPUs are placed before emulator and I/O threads). */
+  vcpu: boolean;
   cell: number | undefined;
   /** Guest core (vCPU id / threads) when the guest has SMT and a dedicated vCPU uses this CPU. */
   core: number | undefined;
@@ -27,10 +29,11 @@ export function collectDemands(pins: DomainPins, classPins: readonly CpuPin[], b
       if (!bad(pin, cpu)) continue;
       let demand = byCpu.get(cpu);
       if (!demand) {
-        demand = { cpu, dedicated: false, cell: undefined, core: undefined };
+        demand = { cpu, dedicated: false, vcpu: false, cell: undefined, core: undefined };
         byCpu.set(cpu, demand);
       }
       demand.dedicated ||= dedicated;
+      demand.vcpu ||= pin.kind === 'vcpupin' || pin.kind === 'vcpu';
       if (vcpu !== undefined) {
         demand.cell ??= cellOf.get(vcpu);
         if (dedicated && pins.threadsPerCore > 1) demand.core ??= Math.floor(vcpu / pins.threadsPerCore);
@@ -51,7 +54,8 @@ export function orderDemands(demands: readonly Demand[]): Demand[][] {
   }
   const rank = (g: Demand[]): [number, number, number, number] => {
     const first = g[0];
-    return [first?.dedicated ? 0 : 1, first?.cell ?? -1, first?.core ?? -1, first?.cpu ?? -1];
+    const tier = (first?.dedicated ? 0 : 2) + (first?.vcpu ? 0 : 1);
+    return [tier, first?.cell ?? -1, first?.core ?? -1, first?.cpu ?? -1];
   };
   return [...groups.values()].sort((a, b) => {
     const ra = rank(a);

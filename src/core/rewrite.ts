@@ -9,10 +9,26 @@ import type { Change } from './plan.js';
 
 type Updater = (doc: Document, change: Change) => void;
 
-const sameId = (element: Element, attr: string, id: number | undefined): boolean => Number((element.getAttribute(attr) ?? '').trim()) === id;
+
+/** Elements of one family by id, indexed once per document (a plan may touch thousands). */
+const indexes = new WeakMap<Document, Map<string, Map<number | undefined, Element>>>();
 
 function find(doc: Document, path: string, attr: string | undefined, change: Change): Element {
-  const found = selectElements(path, doc).find((e) => attr === undefined || sameId(e, attr, change.id));
+  let byPath = indexes.get(doc);
+  if (!byPath) {
+    byPath = new Map();
+    indexes.set(doc, byPath);
+  }
+  let index = byPath.get(path);
+  if (!index) {
+    index = new Map();
+    for (const e of selectElements(path, doc)) {
+      const id = attr === undefined ? undefined : Number((e.getAttribute(attr) ?? '').trim());
+      if (!index.has(id)) index.set(id, e);
+    }
+    byPath.set(path, index);
+  }
+  const found = index.get(attr === undefined ? undefined : change.id);
   if (!found) throw new InternalError(`plan names ${change.element} ${change.id ?? ''} but the domain has no such element`);
   return found;
 }
@@ -24,20 +40,31 @@ function removeElement(element: Element): void {
   element.parentNode?.removeChild(element);
 }
 
-const cpusetAttribute =
-  (path: string, idAttr?: string): Updater =>
-  (doc, change) => {
-    const element = find(doc, path, idAttr, change);
-    if (change.new === null) removeElement(element);
-    else element.setAttribute('cpuset', change.new);
-  };
+/** The parent for a recreated element (`cputune`, `numatune`), made if missing. */
+function container(doc: Document, name: string): Element {
+  const found = selectElement(`/domain/${name}`, doc);
+  if (found) return found;
+  const created = doc.createElement(name);
+  doc.documentElement?.appendChild(created);
+  return created;
+}
 
-const nodesetElement =
-  (path: string, idAttr?: string): Updater =>
+/** Set an attribute of an existing element, remove the element, or recreate it (restoring an original pin). */
+const pinElement =
+  (parent: string, name: string, attr: 'cpuset' | 'nodeset', idAttr?: string): Updater =>
   (doc, change) => {
-    const element = find(doc, path, idAttr, change);
+    if (change.old === null) {
+      if (change.new === null) return;
+      const element = doc.createElement(name);
+      if (idAttr !== undefined) element.setAttribute(idAttr, String(change.id));
+      if (change.mode !== undefined) element.setAttribute('mode', change.mode);
+      element.setAttribute(attr, change.new);
+      container(doc, parent).appendChild(element);
+      return;
+    }
+    const element = find(doc, `/domain/${parent}/${name}`, idAttr, change);
     if (change.new === null) removeElement(element);
-    else element.setAttribute('nodeset', change.new);
+    else element.setAttribute(attr, change.new);
   };
 
 const updaters: Record<PinKind, Updater> = {
@@ -47,17 +74,29 @@ const updaters: Record<PinKind, Updater> = {
     if (change.new === null) vcpu.removeAttribute('cpuset');
     else vcpu.setAttribute('cpuset', change.new);
   },
-  vcpupin: cpusetAttribute('/domain/cputune/vcpupin', 'vcpu'),
-  emulatorpin: cpusetAttribute('/domain/cputune/emulatorpin'),
-  iothreadpin: cpusetAttribute('/domain/cputune/iothreadpin', 'iothread'),
-  numatune: nodesetElement('/domain/numatune/memory'),
-  memnode: nodesetElement('/domain/numatune/memnode', 'cellid'),
+  vcpupin: pinElement('cputune', 'vcpupin', 'cpuset', 'vcpu'),
+  emulatorpin: pinElement('cputune', 'emulatorpin', 'cpuset'),
+  iothreadpin: pinElement('cputune', 'iothreadpin', 'cpuset', 'iothread'),
+  numatune: pinElement('numatune', 'memory', 'nodeset'),
+  memnode: pinElement('numatune', 'memnode', 'nodeset', 'cellid'),
   memdev: (doc, change) => {
     const device = selectElements('/domain/devices/memory', doc)[change.id ?? -1];
-    const mask = device && childElements(device, 'source').flatMap((s) => childElements(s, 'nodemask'))[0];
-    if (!mask) throw new InternalError(`plan names memory device #${change.id} but it has no nodemask`);
-    if (change.new === null) removeElement(mask);
-    else mask.textContent = change.new;
+    if (!device) throw new InternalError(`plan names memory device #${change.id} but the domain has no such device`);
+    let source = childElements(device, 'source')[0];
+    const mask = source && childElements(source, 'nodemask')[0];
+    if (mask) {
+      if (change.new === null) removeElement(mask);
+      else mask.textContent = change.new;
+      return;
+    }
+    if (change.new === null) return;
+    if (!source) {
+      source = doc.createElement('source');
+      device.appendChild(source);
+    }
+    const created = doc.createElement('nodemask');
+    created.textContent = change.new;
+    source.appendChild(created);
   },
 };
 

@@ -2,7 +2,7 @@
 // drops or mangles what it cannot handle (undeclared entities, bad nesting),
 // so every parser warning or error is turned into a refusal here.
 import { DOMParser, XMLSerializer, type Document } from '@xmldom/xmldom';
-import { printable } from './cpuset.js';
+import { MAX_CPU_ID, printable } from './cpuset.js';
 import { DomainXmlError } from './errors.js';
 
 /**
@@ -11,6 +11,110 @@ import { DomainXmlError } from './errors.js';
  */
 export const MAX_XML_BYTES = 4 * 1024 * 1024;
 
+/**
+ * At most this many elements. libvirt's largest domain (16384 vCPUs,
+ * VIR_DOMAIN_CPUMASK_LEN) has two elements per vCPU that libvirt never merges
+ * into ranges (`<vcpupin>`, `<vcpus><vcpu>`; equal `<vcpusched>` are merged),
+ * plus room for everything else. xmldom needs ~15 µs per element, so this
+ * bounds parsing well under a second; 4 MiB of `<a/>` would take 15 s.
+ */
+export const MAX_XML_ELEMENTS = 2 * (MAX_CPU_ID + 1) + 8192;
+
+/** libxml2's default nesting limit (xmlParserMaxDepth without XML_PARSE_HUGE): libvirt cannot parse deeper. */
+export const MAX_XML_DEPTH = 256;
+
+/** Index just past `marker` at or after `from`, or -1. */
+function skipTo(text: string, marker: string, from: number): number {
+  const found = text.indexOf(marker, from);
+  return found === -1 ? -1 : found + marker.length;
+}
+
+/** Index of the `>` that ends a start tag (not one inside a quoted attribute value), or -1. */
+function tagEnd(text: string, from: number): number {
+  let quote: string | undefined;
+  for (let i = from; i < text.length; i++) {
+    const c = text[i];
+    if (quote !== undefined) {
+      if (c === quote) quote = undefined;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '>') return i;
+    else if (c === '<') return -1;
+  }
+  return -1;
+}
+
+/**
+ * Count start tags and nesting in one pass over the markup (comments, CDATA
+ * and processing instructions skipped), cheap enough to run before parsing.
+ * Stops counting once a limit is passed.
+ */
+function measureMarkup(text: string): { elements: number; depth: number } {
+  let elements = 0;
+  let depth = 0;
+  let deepest = 0;
+  let at = text.indexOf('<');
+  while (at !== -1 && elements <= MAX_XML_ELEMENTS && deepest <= MAX_XML_DEPTH) {
+    let end: number;
+    if (text.startsWith('<!--', at)) end = skipTo(text, '-->', at + 4);
+    else if (text.startsWith('<![CDATA[', at)) end = skipTo(text, ']]>', at + 9);
+    else if (text[at + 1] === '?' || text[at + 1] === '!') end = skipTo(text, '>', at + 2);
+    else if (text[at + 1] === '/') {
+      depth--;
+      end = skipTo(text, '>', at + 2);
+    } else {
+      elements++;
+      end = tagEnd(text, at + 1);
+      if (end !== -1 && text[end - 1] !== '/') deepest = Math.max(deepest, ++depth);
+    }
+    if (end === -1) break; // unterminated: the parser reports it
+    at = text.indexOf('<', end);
+  }
+  return { elements, depth: deepest };
+}
+
+/** XML 1.0 `Char`: what libxml2 (libvirt's parser) accepts, raw or as a character reference. */
+const isXmlChar = (code: number): boolean =>
+  code === 0x9 ||
+  code === 0xa ||
+  code === 0xd ||
+  (code >= 0x20 && code <= 0xd7ff) ||
+  (code >= 0xe000 && code <= 0xfffd) ||
+  (code >= 0x10000 && code <= 0x10ffff);
+
+/** The first character, raw or referenced, that XML 1.0 forbids: xmldom accepts them and would print them raw. */
+function forbiddenCharacter(text: string): string | undefined {
+  const raw = /[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u.exec(text);
+  if (raw) return `U+${(raw[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const ref of text.matchAll(/&#(?:x([0-9a-fA-F]+)|([0-9]+));/g)) {
+    const code = ref[1] !== undefined ? parseInt(ref[1], 16) : Number(ref[2]);
+    if (!isXmlChar(code)) return `the character reference ${printable(ref[0], 16)}`;
+  }
+  return undefined;
+}
+
+/**
+ * xmldom's messages quote the input (`attribute "s3cret" missed quot`,
+ * `entity not found:&pw`), and domain XML carries secrets: keep the words of
+ * the message, never quoted or referenced input.
+ */
+function redact(message: string): string {
+  return message
+    .replace(/"[^"]*"|'[^']*'/g, '"…"')
+    .replace(/&[^\s;]*;?/g, '&…')
+    .replace(/(entity not found:|Reference production:)\s*\S*/g, '$1 …')
+    .replace(/\s+/g, ' ');
+}
+
+interface Locator {
+  readonly lineNumber?: number;
+  readonly columnNumber?: number;
+}
+
+const position = (context: unknown): string => {
+  const locator = (context as { locator?: Locator } | undefined)?.locator;
+  return locator?.lineNumber === undefined ? '' : ` (line ${locator.lineNumber}, column ${locator.columnNumber ?? 0})`;
+};
+
 export function parseDomainXml(text: string): Document {
   if (text.length > MAX_XML_BYTES) {
     throw new DomainXmlError(`domain XML is ${text.length} bytes, more than libvirt's ${MAX_XML_BYTES}`);
@@ -18,20 +122,31 @@ export function parseDomainXml(text: string): Document {
   if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
     throw new DomainXmlError('domain XML has a DOCTYPE or ENTITY declaration; libvirt never sends one');
   }
+  const size = measureMarkup(text);
+  if (size.elements > MAX_XML_ELEMENTS) {
+    throw new DomainXmlError(`domain XML has more than ${MAX_XML_ELEMENTS} elements; no libvirt domain is that large`);
+  }
+  if (size.depth > MAX_XML_DEPTH) {
+    throw new DomainXmlError(`domain XML nests elements deeper than ${MAX_XML_DEPTH} levels, which libvirt cannot parse`);
+  }
+  const forbidden = forbiddenCharacter(text);
+  if (forbidden !== undefined) throw new DomainXmlError(`domain XML contains ${forbidden}, which XML does not allow`);
   let problem: string | undefined;
   const parser = new DOMParser({
+    // XML 1.0 line ends only: xmldom's default also turns U+0085, U+2028 and U+2029 into \n (XML 1.1), changing text.
+    normalizeLineEndings: (source) => source.replace(/\r\n?/g, '\n'),
     // Record the first complaint; xmldom itself throws on fatal errors.
-    onError: (level, message) => {
-      problem ??= `${level === 'warning' ? 'warning: ' : ''}${message}`;
+    onError: (level, message, context) => {
+      problem ??= `${level === 'warning' ? 'warning: ' : ''}${redact(message)}${position(context)}`;
     },
   });
   let doc: Document | undefined;
   try {
     doc = parser.parseFromString(text, 'text/xml');
   } catch (error) {
-    problem ??= error instanceof Error ? error.message : String(error);
+    problem ??= redact(error instanceof Error ? error.message : String(error));
   }
-  if (problem !== undefined || !doc) throw new DomainXmlError(`unparsable domain XML: ${printable((problem ?? 'no document').replace(/\s+/g, ' '), 120)}`);
+  if (problem !== undefined || !doc) throw new DomainXmlError(`unparsable domain XML: ${printable(problem ?? 'no document', 160)}`);
   const root = doc.documentElement;
   if (!root || root.nodeName !== 'domain' || root.namespaceURI) {
     throw new DomainXmlError(`root element is <${printable(root?.nodeName ?? 'none')}>, not <domain>`);

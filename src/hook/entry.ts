@@ -3,12 +3,11 @@
 // uses; every other op returns 0 at once without reading stdin or loading
 // anything (a failing `reconnect` hook makes libvirt kill the running guest).
 import type { Io } from '../io/process-io.js';
-
-export const FILTER_OPS: ReadonlySet<string> = new Set(['migrate', 'restore']);
+import { isFilterCall } from './is-hook.js';
 
 export async function hookMain(io: Io): Promise<number> {
-  const [, op, subop] = io.argv;
-  if (op === undefined || !FILTER_OPS.has(op) || subop !== 'begin') return 0;
+  const op = io.argv[1];
+  if (op === undefined || !isFilterCall(io.argv)) return 0;
   try {
     const { runFilter } = await import('./filter.js');
     return await runFilter(io, op);

@@ -2,17 +2,22 @@
 // rewritten XML whole or nothing, journal what happened. Faults follow
 // config onError (keep: print nothing, exit 0; fail: exit 1 with one line).
 import { DEFAULT_CONFIG, type Config } from '../core/config.js';
-import { printable } from '../core/cpuset.js';
+import { CpuSet, printable } from '../core/cpuset.js';
 import { RepinError } from '../core/errors.js';
 import { filterDomainXml, type FilterResult, type FilterTimings } from '../core/filter.js';
 import { MAX_XML_BYTES } from '../core/xml.js';
 import { configPath, loadConfig } from '../io/config-file.js';
 import { chooseHost } from '../io/host-source.js';
 import { record, type JournalEntry, type JournalOutcome } from '../io/journal.js';
+import { runDir, withLocalOccupancy } from '../io/local-occupancy.js';
 import type { Io } from '../io/process-io.js';
-import { readText } from '../io/read-input.js';
+import { loadReservations, RESERVATION_TTL_MS, saveReservations, withHostLock } from '../io/reservations.js';
+import { dedicatedCpusAfter } from '../core/plan.js';
+import { readFdText, readText } from '../io/read-input.js';
+import { writeReconcileRequest } from '../io/spool.js';
 
-const now = (): number => performance.now();
+// process.hrtime, not performance.now(): the latter loads perf_hooks (~15 ms) on every filter call.
+const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 function oneLine(text: string): string {
   return printable(text.replace(/\s+/g, ' '), 600);
@@ -20,7 +25,7 @@ function oneLine(text: string): string {
 
 export async function runFilter(io: Io, op: string): Promise<number> {
   const started = now();
-  const timings: FilterTimings & { startup?: number; read?: number } = { startup: started };
+  const timings: FilterTimings & { startup?: number; read?: number } = { startup: process.uptime() * 1000 };
   const domainArg = io.argv[0] ?? '';
   let config: Config = DEFAULT_CONFIG;
   let xml: string | undefined;
@@ -29,10 +34,20 @@ export async function runFilter(io: Io, op: string): Promise<number> {
   try {
     config = loadConfig(configPath(io.env));
     const t = now();
-    xml = await readText(io.stdin, MAX_XML_BYTES, 'domain XML on stdin');
+    xml = (io.stdinFd === undefined ? undefined : readFdText(io.stdinFd, MAX_XML_BYTES, 'domain XML on stdin')) ?? (await readText(io.stdin, MAX_XML_BYTES, 'domain XML on stdin'));
     timings.read = now() - t;
     const host = chooseHost({ host: io.env.REPIN_HOST, hostRoot: io.env.REPIN_HOST_ROOT }, io.fsRoot);
-    result = filterDomainXml(xml, host, config, undefined, now, timings);
+    const input = xml;
+    const dir = runDir(io.env);
+    const root = io.env.REPIN_HOST_ROOT ?? io.fsRoot;
+    // Occupancy, plan and reservation under one host-wide lock: concurrent arrivals get disjoint CPUs.
+    result = withHostLock(dir, (locked) => {
+      const planned = filterDomainXml(input, host, config, undefined, now, timings, (pins, base) =>
+        base.occupancy ? base : withLocalOccupancy(root, dir, pins, base),
+      );
+      if (locked && planned.plan.outcome !== 'refused') reserve(dir, planned);
+      return planned;
+    });
   } catch (error) {
     fault = error;
   }
@@ -69,9 +84,18 @@ export async function runFilter(io: Io, op: string): Promise<number> {
     changes: result?.plan.changes ?? [],
     durationMs: Math.round((now() - started) * 100) / 100,
     ...(result?.plan.refusal ? { refusal: result.plan.refusal } : {}),
+    ...(result?.plan.skipped ? { skipped: result.plan.skipped } : {}),
     ...(fault !== undefined ? { error: oneLine(describe(fault)) } : {}),
     ...(result && result.plan.notes.length > 0 ? { notes: result.plan.notes } : {}),
   };
+  if (op === 'migrate' && result && (outcome === 'rewritten' || (outcome === 'shadow' && result.plan.changes.length > 0))) {
+    // The saved definition travels unfiltered: leave `repin reconcile` a note (the hook never calls libvirt).
+    try {
+      writeReconcileRequest(io.env.REPIN_SPOOL_DIR ?? config.spoolDir, { uuid: result.pins.uuid, name: result.pins.name, time: entry.time, changes: [...result.plan.changes] });
+    } catch (error) {
+      io.stderr.write(`repin: reconcile request not written (${oneLine(describe(error))}); run repin reconcile --all later\n`);
+    }
+  }
   try {
     const dir = io.env.REPIN_JOURNAL_DIR ?? config.journal.dir;
     record({ ...config.journal, dir }, entry, xml);
@@ -82,6 +106,21 @@ export async function runFilter(io: Io, op: string): Promise<number> {
     io.stderr.write(`repin timing: ${JSON.stringify({ ...timings, total: now() - started, uptime: process.uptime() * 1000 })}\n`);
   }
   return code;
+}
+
+/** Record the CPUs this domain will hold alone until it is seen running. */
+function reserve(dir: string, result: FilterResult): void {
+  const changes = result.shadow ? [] : result.plan.changes;
+  const cpus = dedicatedCpusAfter(result.pins.cpuPins, changes);
+  const { uuid, name } = result.pins;
+  const others = loadReservations(dir).filter((r) => r.uuid !== uuid);
+  if (cpus.length === 0 && others.length === loadReservations(dir).length) return;
+  const mine = cpus.length === 0 ? [] : [{ uuid, name, cpus: CpuSet.of(cpus).toString(), expires: Date.now() + RESERVATION_TTL_MS }];
+  try {
+    saveReservations(dir, [...others, ...mine]);
+  } catch {
+    // a reservation is an optimisation for concurrent arrivals; never fail a migration over it
+  }
 }
 
 function describe(error: unknown): string {

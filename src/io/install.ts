@@ -1,10 +1,12 @@
 // Put the bundle in place as libvirt's QEMU hook, or take it away, without
 // ever touching a hook that is not repin's. libvirt discovers hooks only at
 // daemon start (or SIGHUP), so say when a reload is needed.
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { execa } from 'execa';
 import { DEFAULT_CONFIG } from '../core/config.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, RepinError } from '../core/errors.js';
+import { PATH_UNIT, reconcileUnits, UNIT_MARKER, type UnitPlaces } from '../core/reconcile-units.js';
 
 export type HookMode = 'main' | 'dropin' | 'auto';
 export const DROPIN_NAME = '50-repin';
@@ -106,3 +108,87 @@ export function uninstall(hooksDir: string): string[] {
   if (messages.length === 0) messages.push(`no repin hook in ${hooksDir}`);
   return messages;
 }
+
+/** systemd is the running init (sd_booted(3) checks the same directory). */
+export function systemdRuns(root = '/'): boolean {
+  return existsSync(join(root, 'run/systemd/system'));
+}
+
+const sameFile = (a: string, b: string): boolean => {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
+};
+
+/** The CLI copy the reconcile service runs (ExecStart), unless `script` already is that file. */
+export function installCli(script: string, node: string, binPath: string): string {
+  if (sameFile(script, binPath)) return `kept ${binPath}: it is the repin running now`;
+  if (existsSync(binPath) && !isRepinScript(binPath)) throw new ConfigError(`${binPath} exists and is not repin's; refusing to overwrite it (use --bin-dir)`);
+  const replaced = existsSync(binPath);
+  writeAtomic(binPath, scriptWithShebang(script, node), 0o755);
+  return `${replaced ? 'updated' : 'installed'} ${binPath}`;
+}
+
+const isRepinUnit = (path: string): boolean => {
+  try {
+    return readFileSync(path, 'utf8').startsWith(UNIT_MARKER);
+  } catch {
+    return false;
+  }
+};
+
+/** Throw before anything is written when a unit of repin's name is someone else's. */
+export function checkUnits(unitsDir: string): void {
+  for (const name of Object.keys(reconcileUnits())) {
+    const path = join(unitsDir, name);
+    if (existsSync(path) && !isRepinUnit(path)) throw new ConfigError(`${path} exists and is not repin's; refusing to overwrite it`);
+  }
+}
+
+/** Write repin-reconcile.path and .service into `unitsDir`, never over a unit that is not repin's. */
+export function installUnits(unitsDir: string, places: UnitPlaces): string[] {
+  checkUnits(unitsDir);
+  return Object.entries(reconcileUnits(places)).map(([name, text]) => {
+    const path = join(unitsDir, name);
+    const replaced = existsSync(path);
+    writeAtomic(path, text, 0o644);
+    return `${replaced ? 'updated' : 'installed'} ${path}`;
+  });
+}
+
+/** Remove repin's units from `unitsDir`; returns the removed paths. */
+export function uninstallUnits(unitsDir: string): { removed: string[]; messages: string[] } {
+  const removed: string[] = [];
+  const messages: string[] = [];
+  for (const name of Object.keys(reconcileUnits())) {
+    const path = join(unitsDir, name);
+    if (!existsSync(path)) continue;
+    if (!isRepinUnit(path)) {
+      messages.push(`left ${path} alone: it is not repin's`);
+      continue;
+    }
+    unlinkSync(path);
+    removed.push(path);
+    messages.push(`removed ${path}`);
+  }
+  return { removed, messages };
+}
+
+/** systemctl failed: the message names the command and what it said. */
+export class SystemctlError extends RepinError {
+  override name = 'SystemctlError';
+}
+
+export async function systemctl(args: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<string> {
+  const result = await execa('systemctl', args, { env, extendEnv: false, reject: false, timeout: 60_000, stdin: 'ignore' });
+  if (result.failed) {
+    const said = (result.stderr || result.stdout || (result as { shortMessage?: string }).shortMessage || '').trim().replace(/\s+/g, ' ');
+    throw new SystemctlError(`systemctl ${args.join(' ')} failed: ${said}`);
+  }
+  return `ran systemctl ${args.join(' ')}`;
+}
+
+export const ENABLE_ARGS = ['enable', '--now', PATH_UNIT] as const;
+export const DISABLE_ARGS = ['disable', '--now', PATH_UNIT] as const;

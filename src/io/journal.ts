@@ -3,8 +3,7 @@
 // secrets (graphics passwords), so everything is 0600 in 0700 directories,
 // whatever the umask. Domain names never become path components. A journal
 // failure is reported to the caller, never allowed to fail a migration.
-import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, fchmodSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, fchmodSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Change, Outcome } from '../core/plan.js';
 
@@ -21,6 +20,7 @@ export interface JournalEntry {
   readonly durationMs: number;
   readonly capture?: string;
   readonly refusal?: string;
+  readonly skipped?: string;
   readonly error?: string;
   readonly notes?: readonly string[];
 }
@@ -35,7 +35,9 @@ function ensurePrivateDir(dir: string): void {
 }
 
 function writePrivate(path: string, data: string, flags: 'a' | 'wx'): void {
-  const fd = openSync(path, flags, 0o600);
+  // O_NOFOLLOW: a symlink planted in the journal dir cannot redirect the write or the chmod.
+  const mode = (flags === 'a' ? constants.O_APPEND | constants.O_CREAT : constants.O_CREAT | constants.O_EXCL) | constants.O_WRONLY | constants.O_NOFOLLOW;
+  const fd = openSync(path, mode, 0o600);
   try {
     fchmodSync(fd, 0o600);
     writeSync(fd, data);
@@ -44,12 +46,19 @@ function writePrivate(path: string, data: string, flags: 'a' | 'wx'): void {
   }
 }
 
+/** 64-bit FNV-1a of the name, in hex: a file-name tag, not a security boundary (and no node:crypto to load). */
+function fnv1a(text: string): string {
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(text, 'utf8')) hash = BigInt.asUintN(64, (hash ^ BigInt(byte)) * 0x100000001b3n);
+  return hash.toString(16).padStart(16, '0');
+}
+
 /** A capture file name that says when and what, built only from safe characters. */
 export function captureName(time: Date, uuid: string, name: string, pid: number): string {
   const stamp = time.toISOString().replace(/[-:]/g, '').replace('.', '');
   const id = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(uuid)
     ? uuid.toLowerCase()
-    : `name-${createHash('sha256').update(name).digest('hex').slice(0, 16)}`;
+    : `name-${fnv1a(name)}`;
   return `${stamp}-${pid}-${id}.xml`;
 }
 

@@ -6,7 +6,7 @@ import type { Host } from '../../src/core/host.js';
 
 export function makeHost(sockets: number, cores: number, threads: number, nodes: number, usableMask?: (id: number) => boolean): Host {
   const phys = sockets * cores;
-  const cpus = [];
+  const cpus: Host['cpus'][number][] = [];
   for (let t = 0; t < threads; t++) {
     for (let s = 0; s < sockets; s++) {
       for (let c = 0; c < cores; c++) {

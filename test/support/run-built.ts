@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const BUNDLE = resolve('dist/repin');
+const SCRATCH = join(tmpdir(), `repin-test-${process.pid}`);
 
 export interface Run {
   readonly code: number | null;
@@ -18,7 +19,8 @@ export function runScript(script: string, args: readonly string[], stdin: string
   const started = performance.now();
   const result = spawnSync(process.execPath, [script, ...args], {
     input: stdin,
-    env: { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...env },
+    // Tests never touch the machine's /run/repin or /var/lib/repin unless they say so.
+    env: { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', REPIN_RUN_DIR: join(SCRATCH, 'run'), REPIN_SPOOL_DIR: join(SCRATCH, 'pending'), ...env },
     timeout: timeoutMs,
     maxBuffer: 64 * 1024 * 1024,
   });

@@ -1,7 +1,9 @@
 // `repin host`: the host as repin sees it (a map, or --json to save a profile).
 import type { CommandModule } from 'yargs';
 import { hostToProfile } from '../../core/host-json.js';
+import { printable } from '../../core/cpuset.js';
 import { chooseHost } from '../../io/host-source.js';
+import { runDir, withLocalOccupancy } from '../../io/local-occupancy.js';
 import type { Io } from '../../io/process-io.js';
 import { renderHostMap } from '../host-map.js';
 import type { PlanningArgs } from '../options.js';
@@ -24,6 +26,9 @@ export function hostCommand(io: Io): CommandModule<object, Args> {
         .option('host-cpus', { type: 'string', describe: 'a flat host of these CPUs' }),
     handler: async (args) => {
       let host = chooseHost({ host: args.host, hostRoot: args['host-root'], hostCpus: args['host-cpus'] }, io.fsRoot);
+      if (args.host === undefined && args['host-cpus'] === undefined) {
+        host = withLocalOccupancy(args['host-root'] ?? io.fsRoot, runDir(io.env), { uuid: '', name: '' }, host);
+      }
       if (args.name !== undefined) host = { ...host, name: args.name };
       else if (args.host === undefined && args['host-cpus'] === undefined) host = { ...host, name: (await import('node:os')).hostname() };
       if (args.json) {
@@ -31,7 +36,12 @@ export function hostCommand(io: Io): CommandModule<object, Args> {
         return;
       }
       io.stdout.write(`host ${host.name}: ${host.cpus.length} online CPUs, usable ${host.usable.toString() || 'none'}, ${host.nodes.length} NUMA node(s)\n`);
-      io.stdout.write(`${renderHostMap(host, {}).trimEnd()}\n`);
+      const marks = new Map<number, string>();
+      for (const cpu of host.occupancy?.exclusive.ids ?? []) marks.set(cpu, '#');
+      io.stdout.write(`${renderHostMap(host, { marks }).trimEnd()}\n`);
+      const held = Object.entries(host.occupancy?.holders ?? {});
+      if (held.length > 0) io.stdout.write(`# = held exclusively by another domain: ${held.map(([who, cpus]) => `${printable(who, 32)} ${cpus}`).join('; ')}\n`);
+      if (host.occupancy && !host.occupancy.floating.isEmpty) io.stdout.write(`pinned floating threads of other domains use ${host.occupancy.floating.toString()}\n`);
     },
   };
 }

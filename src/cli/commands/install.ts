@@ -1,49 +1,114 @@
-// `repin install` / `repin uninstall`: the hook on one host, for people without Ansible.
-import { realpathSync } from 'node:fs';
+// `repin install` / `repin uninstall`: the hook on one host, for people without
+// Ansible; where systemd runs, also the CLI copy and the reconcile units that
+// fix migrated domains' saved definitions.
+import { existsSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { configPath } from '../../io/config-file.js';
-import { install, uninstall, type HookMode } from '../../io/install.js';
+import { DEFAULT_CONFIG } from '../../core/config.js';
+import { PATH_UNIT } from '../../core/reconcile-units.js';
+import { configPath, loadConfig } from '../../io/config-file.js';
+import {
+  checkUnits,
+  DISABLE_ARGS,
+  ENABLE_ARGS,
+  install,
+  installCli,
+  installUnits,
+  systemctl,
+  systemdRuns,
+  uninstall,
+  uninstallUnits,
+  type HookMode,
+} from '../../io/install.js';
 import type { Io } from '../../io/process-io.js';
 
-interface InstallArgs {
-  mode: HookMode;
+const HOOKS_DIR = '/etc/libvirt/hooks';
+const UNITS_DIR = '/etc/systemd/system';
+
+interface UnitArgs {
   'hooks-dir': string;
+  'units-dir'?: string;
+  units?: boolean;
+  systemctl: boolean;
+}
+
+interface InstallArgs extends UnitArgs {
+  mode: HookMode;
   node?: string;
   config?: string;
   script?: string;
+  'bin-dir': string;
+}
+
+const UNITS_HELP =
+  'install the reconcile units (default: where systemd runs, when installing into the system hooks dir or given --units-dir)';
+
+function unitOptions<T>(y: Argv<T>): Argv<T & UnitArgs> {
+  return y
+    .option('hooks-dir', { type: 'string', default: HOOKS_DIR })
+    .option('units-dir', { type: 'string', describe: `systemd unit dir (default ${UNITS_DIR})` })
+    .option('units', { type: 'boolean', describe: UNITS_HELP })
+    .option('systemctl', { type: 'boolean', default: true, describe: 'run systemctl daemon-reload and enable/disable (--no-systemctl: only write files)' });
+}
+
+/** Units only on a systemd host's real hooks dir, unless asked: a test tree must not touch the system. */
+function wantUnits(args: UnitArgs, io: Io): boolean {
+  return args.units ?? (args['units-dir'] !== undefined || (args['hooks-dir'] === HOOKS_DIR && systemdRuns(io.fsRoot)));
+}
+
+function spoolDir(path: string): string {
+  try {
+    return loadConfig(path).spoolDir;
+  } catch {
+    return DEFAULT_CONFIG.spoolDir;
+  }
 }
 
 export function installCommand(io: Io): CommandModule<object, InstallArgs> {
   return {
     command: 'install',
-    describe: "install this script as libvirt's QEMU hook",
+    describe: "install this script as libvirt's QEMU hook, and the reconcile units where systemd runs",
     builder: (y) =>
-      y
+      unitOptions(y)
         .option('mode', { choices: ['main', 'dropin', 'auto'] as const, default: 'main', describe: 'main: hooks/qemu; dropin: hooks/qemu.d/50-repin; auto: main unless a foreign hook is there' })
-        .option('hooks-dir', { type: 'string', default: '/etc/libvirt/hooks' })
         .option('node', { type: 'string', describe: 'absolute node path for the shebang (default: this node)' })
         .option('config', { type: 'string', describe: 'config to create if missing (default /etc/libvirt/repin.json)' })
-        .option('script', { type: 'string', describe: 'bundle to install (default: this script)' }) as unknown as Argv<InstallArgs>,
-    handler: (args) => {
-      const result = install({
-        script: args.script ?? realpathSync(io.scriptPath),
-        hooksDir: args['hooks-dir'],
-        mode: args.mode,
-        node: args.node ?? process.execPath,
-        configPath: configPath(io.env, args.config),
-      });
+        .option('script', { type: 'string', describe: 'bundle to install (default: this script)' })
+        .option('bin-dir', { type: 'string', default: '/usr/local/bin', describe: 'where the reconcile service finds the repin CLI (with the units)' }) as unknown as Argv<InstallArgs>,
+    handler: async (args) => {
+      const script = args.script ?? realpathSync(io.scriptPath);
+      const node = args.node ?? process.execPath;
+      const config = configPath(io.env, args.config);
+      const result = install({ script, hooksDir: args['hooks-dir'], mode: args.mode, node, configPath: config });
       for (const line of result.messages) io.stdout.write(`${line}\n`);
+      if (!wantUnits(args, io)) return;
+      const binPath = join(args['bin-dir'], 'repin');
+      const unitsDir = args['units-dir'] ?? UNITS_DIR;
+      checkUnits(unitsDir);
+      const lines = [installCli(script, node, binPath), ...installUnits(unitsDir, { binPath, spoolDir: spoolDir(config) })];
+      for (const line of lines) io.stdout.write(`${line}\n`);
+      if (!args.systemctl) return;
+      io.stdout.write(`${await systemctl(['daemon-reload'], io.env)}\n`);
+      io.stdout.write(`${await systemctl(ENABLE_ARGS, io.env)}\n`);
     },
   };
 }
 
-export function uninstallCommand(io: Io): CommandModule<object, { 'hooks-dir': string }> {
+export function uninstallCommand(io: Io): CommandModule<object, UnitArgs> {
   return {
     command: 'uninstall',
-    describe: "remove repin's hook (never a foreign one); the config stays",
-    builder: (y) => y.option('hooks-dir', { type: 'string', default: '/etc/libvirt/hooks' }),
-    handler: (args) => {
+    describe: "remove repin's hook and reconcile units (never foreign ones); the config and the CLI copy stay",
+    builder: (y) => unitOptions(y),
+    handler: async (args) => {
       for (const line of uninstall(args['hooks-dir'])) io.stdout.write(`${line}\n`);
+      if (!wantUnits(args, io)) return;
+      const unitsDir = args['units-dir'] ?? UNITS_DIR;
+      // Stop the watcher before its unit file goes away.
+      if (args.systemctl && existsSync(join(unitsDir, PATH_UNIT))) await systemctl(DISABLE_ARGS, io.env).catch(() => undefined);
+      const { removed, messages } = uninstallUnits(unitsDir);
+      for (const line of messages) io.stdout.write(`${line}\n`);
+      if (removed.length === 0) io.stdout.write(`no repin units in ${unitsDir}\n`);
+      else if (args.systemctl) io.stdout.write(`${await systemctl(['daemon-reload'], io.env)}\n`);
     },
   };
 }

@@ -25,11 +25,11 @@ export function replayCommand(io: Io): CommandModule<object, Args> {
       const planning = resolvePlanning(args, io);
       const path = isAbsolute(args.capture) || existsSync(args.capture) ? args.capture : join(planning.config.journal.dir, args.capture);
       const xml = await readDomainInput(path, io);
-      const result = filterDomainXml(xml, planning.host, planning.config, planning.policy);
+      const result = filterDomainXml(xml, planning.host, planning.config, planning.policy, undefined, undefined, planning.enrich);
       if (args.json) {
         io.stdout.write(`${JSON.stringify({ capture: path, ...result.plan, output: result.output ?? null }, null, 2)}\n`);
       } else {
-        io.stdout.write(renderPlan(result.plan, result.pins, planning.host));
+        io.stdout.write(renderPlan(result.plan, result.pins, planning.host, 80, result.original));
         if (result.output) io.stdout.write(`\n${unifiedDiff(normalizeXml(xml), result.output, ['capture', 'replayed'])}`);
       }
       if (result.plan.outcome === 'refused') throw new ExitCode(EXIT.no);

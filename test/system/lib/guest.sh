@@ -56,6 +56,15 @@ guest_start() {
   vsh "$host" create "$file" >/dev/null || fail "could not start $name on $host"
 }
 
+# guest_define_start HOST NAME [options...]: define a persistent guest and start it.
+guest_define_start() {
+  local host=$1 name=$2 file out
+  shift 2
+  file=$(guest_xml "$name" "$@")
+  out=$(vsh "$host" define "$file" 2>&1) || fail "could not define $name on $host: $out"
+  out=$(vsh "$host" start "$name" 2>&1) || fail "could not start $name on $host: $out"
+}
+
 # qemu_pid HOST NAME
 qemu_pid() { cat "$(host_root "$1")/run/qemu/$2.pid"; }
 

@@ -3,10 +3,13 @@
 # /var/log/libvirt, /var/cache/libvirt (directories under $T/<host>), and
 # its own host_uuid (libvirt's same-host check compares only that).
 # The destination's libvirtd runs in a cpuset cgroup with fewer CPUs.
+# repin's own host directories (/run/repin: planning lock and CPU
+# reservations; /var/lib/repin: default reconcile spool) are private per host
+# too, so neither host nor the machine sees the other's.
 #
 # Globals: T (temp root), SYS (test/system), CGROUP_DIR, CGROUP_PROCS.
 
-MOUNT_POINTS=(/etc/libvirt /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt)
+MOUNT_POINTS=(/etc/libvirt /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt /run/repin /var/lib/repin)
 CREATED_MOUNT_POINTS=()
 
 host_root() { printf '%s/%s' "$T" "$1"; }
@@ -36,16 +39,28 @@ ensure_mount_points() {
 
 remove_created_mount_points() {
   local d
+  # Another run of this test still going may have its hosts' bind mounts on
+  # them (rmdir would detach those): leave the empty directories to it.
+  other_run_alive && return 0
   for d in "${CREATED_MOUNT_POINTS[@]}"; do
     rmdir "$d" 2>/dev/null || true
   done
+}
+
+# other_run_alive: another harness's cgroup exists and its shell still runs.
+other_run_alive() {
+  local g
+  for g in /sys/fs/cgroup/cpuset/repin-systest-* /sys/fs/cgroup/repin-systest-*; do
+    [[ -d $g && ${g##*-} != "$$" ]] && kill -0 "${g##*-}" 2>/dev/null && return 0
+  done
+  return 1
 }
 
 # host_prepare HOST UUID: directories and configuration files.
 host_prepare() {
   local host=$1 uuid=$2 r port
   r=$(host_root "$host")
-  mkdir -p "$r"/{etc/hooks,run,lib,log,cache}
+  mkdir -p "$r"/{etc/hooks,run,lib,log,cache,repin-run,repin-lib}
   port=$(free_port)
   echo "$port" >"$r/tcp-port"
   cat >"$r/etc/libvirtd.conf" <<CONF
@@ -201,6 +216,19 @@ host_stop() {
     sleep 0.3
   done
   wait "$pid" 2>/dev/null || true
+}
+
+# host_reboot HOST [CGROUP_PROCS_FILE]: the host comes back, e.g. with other
+# CPUs (another cgroup): libvirtd stopped and started again, running guests
+# gone, and repin's /run/repin (planning lock, CPU reservations) empty as
+# /run is after a reboot. Definitions, the hook and the journal stay. libvirt
+# finds hooks only at start, so the hook must be in place already.
+host_reboot() {
+  local host=$1 procs=${2:--} r
+  r=$(host_root "$host")
+  host_stop "$host"
+  find "$r/repin-run" -mindepth 1 -delete
+  host_start "$host" "$procs"
 }
 
 # host_reset HOST: remove every guest (between cases).

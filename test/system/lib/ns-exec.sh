@@ -1,6 +1,6 @@
 #!/bin/bash
 # Run inside a fresh private mount namespace (see host_start): give this
-# "host" its own libvirt directories and passwd/group, optionally join a
+# "host" its own libvirt and repin directories and passwd/group, optionally join a
 # cpuset cgroup, then become COMMAND (libvirtd), keeping this PID.
 # usage: ns-exec.sh HOST_ROOT CGROUP_PROCS_FILE|- COMMAND...
 set -euo pipefail
@@ -12,6 +12,8 @@ mount --bind "$root/run" /run/libvirt
 mount --bind "$root/lib" /var/lib/libvirt
 mount --bind "$root/log" /var/log/libvirt
 mount --bind "$root/cache" /var/cache/libvirt
+mount --bind "$root/repin-run" /run/repin
+mount --bind "$root/repin-lib" /var/lib/repin
 mount --bind "$root/passwd" /etc/passwd
 mount --bind "$root/group" /etc/group
 exec "$@"

@@ -1,0 +1,227 @@
+// `repin reconcile`: fix the saved definition of migrated domains. libvirt's
+// hook filters only the live XML; with `virsh migrate --persistent` the saved
+// definition arrives unfiltered (qemuMigrationDstPersist) and the next cold
+// boot fails. The hook leaves a request in the spool; this command waits for
+// the domain to be persistent here, plans its inactive XML and redefines it.
+import type { Argv, CommandModule } from 'yargs';
+import type { Config } from '../../core/config.js';
+import { printable } from '../../core/cpuset.js';
+import { ConfigError, RepinError } from '../../core/errors.js';
+import type { Host } from '../../core/host.js';
+import type { Change, Policy } from '../../core/plan.js';
+import { planReconcile, type ReconcileResult } from '../../core/reconcile-plan.js';
+import { backoffDelay, expiresAt, parseDuration } from '../../core/reconcile-wait.js';
+import { configPath, loadConfig } from '../../io/config-file.js';
+import { chooseHost } from '../../io/host-source.js';
+import { record, type JournalOutcome, type JournalTarget } from '../../io/journal.js';
+import { acquireLock } from '../../io/lock.js';
+import type { Io } from '../../io/process-io.js';
+import { listRequests, removeRequest, removeStaleTemps, type ReconcileRequest } from '../../io/spool.js';
+import { DEFAULT_CONNECT, virsh, type Virsh } from '../../io/virsh.js';
+import { EXIT, ExitCode } from '../exit.js';
+import { withPlanningOptions, type PlanningArgs } from '../options.js';
+import { renderPlan } from '../render-plan.js';
+
+interface Args extends PlanningArgs {
+  pending?: boolean;
+  all?: boolean;
+  'dry-run'?: boolean;
+  wait: string;
+  connect: string;
+  'virsh-timeout': string;
+  'spool-dir'?: string;
+  lock?: string;
+  'lock-wait'?: string;
+}
+
+interface Run {
+  readonly io: Io;
+  readonly virsh: Virsh;
+  readonly config: Config;
+  readonly host: () => Host;
+  readonly policy?: Policy;
+  readonly journal: JournalTarget;
+  readonly dryRun: boolean;
+  /** Something needs an operator: an error, a refusal, a definition someone else kept changing. */
+  failed: boolean;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const describe = (error: unknown): string => (error instanceof RepinError ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`);
+const SOURCE_TEXT = { recorded: 'the changes the hook made live', 'recorded+fresh': 'the hook’s live changes, then a fresh plan', fresh: 'a fresh plan' } as const;
+
+interface Note {
+  readonly policy?: string;
+  readonly changes?: readonly Change[];
+  readonly notes?: string[];
+  readonly error?: string;
+  readonly started: number;
+  readonly failed?: boolean;
+}
+
+function note(run: Run, outcome: JournalOutcome, domain: { name: string; uuid: string }, entry: Note, capture?: string): void {
+  if (entry.failed || entry.error !== undefined) run.failed = true;
+  const name = printable(domain.name || '(unnamed)');
+  const detail = entry.error ?? entry.notes?.[entry.notes.length - 1] ?? '';
+  run.io.stdout.write(`${name} ${domain.uuid}: ${outcome}${detail ? ` — ${printable(detail, 300)}` : ''}\n`);
+  if (run.dryRun) return;
+  try {
+    record(
+      run.journal,
+      {
+        time: new Date().toISOString(),
+        op: 'reconcile',
+        domain: domain.name,
+        uuid: domain.uuid,
+        policy: entry.policy ?? run.policy ?? run.config.policy,
+        outcome,
+        changes: entry.changes ?? [],
+        durationMs: Math.round(performance.now() - entry.started),
+        ...(entry.notes && entry.notes.length > 0 ? { notes: entry.notes } : {}),
+        ...(entry.error ? { error: entry.error } : {}),
+      },
+      capture,
+    );
+  } catch (error) {
+    run.io.stderr.write(`repin: journal not written (${describe(error)})\n`);
+  }
+}
+
+/** Plan one persistent domain's saved definition and, unless it fits, redefine it. */
+async function reconcileDomain(run: Run, uuid: string, request: ReconcileRequest | undefined, quietIfFits: boolean): Promise<void> {
+  const started = performance.now();
+  const domain = { name: request?.name ?? '', uuid };
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const xml = await run.virsh.dumpInactiveXml(uuid);
+      const result: ReconcileResult = planReconcile(xml, run.host(), run.config, run.policy, request?.changes);
+      Object.assign(domain, { name: result.pins.name });
+      const base = { policy: result.plan.policy, changes: result.plan.changes, started };
+      if (run.dryRun) {
+        run.io.stdout.write(renderPlan(result.plan, result.pins, run.host()));
+        if (result.plan.outcome === 'rewritten') run.io.stdout.write(`source: ${SOURCE_TEXT[result.source]}; dry run, not defined\n\n`);
+        return;
+      }
+      if (result.plan.outcome === 'unchanged' || result.plan.outcome === 'skipped') {
+        const why = result.plan.skipped ?? 'saved definition fits this host';
+        if (!quietIfFits) note(run, result.plan.outcome, domain, { ...base, notes: [why] });
+        return;
+      }
+      if (result.plan.outcome === 'refused') return note(run, 'refused', domain, { ...base, failed: true, notes: [result.plan.refusal ?? 'refused'] });
+      if (result.shadow) return note(run, 'shadow', domain, { ...base, notes: [...result.plan.notes, 'shadow mode: not defined'] });
+      // Right before define: has anyone else changed the saved definition since we read it?
+      const again = await run.virsh.dumpInactiveXml(uuid);
+      if (again !== xml) {
+        if (attempt < 2) continue;
+        return note(run, 'skipped', domain, { ...base, failed: true, notes: ['the saved definition changed between read and define twice (someone else is editing it): left alone'] });
+      }
+      await run.virsh.defineXml(result.output ?? xml);
+      const why = `saved definition redefined from ${SOURCE_TEXT[result.source]} (${result.plan.changes.length} change${result.plan.changes.length === 1 ? '' : 's'})`;
+      return note(run, 'rewritten', domain, { ...base, notes: [...result.plan.notes, why] }, xml);
+    }
+  } catch (error) {
+    note(run, 'error', domain, { changes: request?.changes ?? [], started, error: describe(error) });
+  }
+}
+
+/** Handle the spool until every request is done or expired; new requests are picked up on the way. */
+async function runPending(run: Run, waitMs: number, spoolDir: string): Promise<void> {
+  if (!run.dryRun) removeStaleTemps(spoolDir, Date.now());
+  let lastListError: string | undefined;
+  for (let round = 0; ; round++) {
+    const entries = listRequests(spoolDir);
+    if (entries.length === 0) return;
+    let present = new Set<string>();
+    try {
+      present = new Set(await run.virsh.listPersistent());
+      lastListError = undefined;
+    } catch (error) {
+      lastListError = describe(error);
+    }
+    let waiting = 0;
+    for (const entry of entries) {
+      const started = performance.now();
+      if ('problem' in entry) {
+        note(run, 'error', { name: '', uuid: '' }, { started, error: `bad reconcile request ${entry.path}: ${entry.problem}` });
+        if (!run.dryRun) removeRequest(entry);
+        continue;
+      }
+      const { request } = entry;
+      if (present.has(request.uuid)) {
+        await reconcileDomain(run, request.uuid, request, false);
+      } else if (run.dryRun) {
+        run.io.stdout.write(`${printable(request.name)} ${request.uuid}: not (yet) a persistent domain here; request waits\n`);
+        continue;
+      } else if (Date.now() >= expiresAt(request.time, waitMs)) {
+        const all = await run.virsh.listAll().catch(() => [] as string[]);
+        const why = lastListError ?? (all.includes(request.uuid) ? 'present but transient (migrated without --persistent?)' : 'not on this host (failed or cancelled migration?)');
+        note(run, 'expired', request, { changes: request.changes, started, notes: [`not a persistent domain here ${Math.round(waitMs / 1000)}s after the hook's request: ${why}`] });
+      } else {
+        waiting++;
+        continue;
+      }
+      if (!run.dryRun) removeRequest(entry);
+    }
+    if (run.dryRun) return;
+    if (waiting > 0) await sleep(backoffDelay(round));
+  }
+}
+
+export function reconcileCommand(io: Io): CommandModule<object, Args> {
+  return {
+    command: 'reconcile',
+    describe: "fit migrated domains' saved definitions to this host (talks to libvirt through virsh)",
+    builder: (y) =>
+      (withPlanningOptions(y) as unknown as Argv<Args>)
+        .option('pending', { type: 'boolean', describe: 'handle the requests the hook left in the spool (what the systemd path unit runs)' })
+        .option('all', { type: 'boolean', describe: 'check every persistent domain on this host' })
+        .option('dry-run', { type: 'boolean', describe: 'show the plans only: no define, no journal, spool untouched' })
+        .option('wait', { type: 'string', default: '10m', describe: 'how long after the hook’s request a domain may take to become persistent here' })
+        .option('connect', { type: 'string', default: DEFAULT_CONNECT, describe: 'libvirt URI for virsh --connect' })
+        .option('virsh-timeout', { type: 'string', default: '60s', describe: 'time limit per virsh call' })
+        .option('spool-dir', { type: 'string', describe: 'request spool (default: config spoolDir, /var/lib/repin/pending)' })
+        .option('lock', { type: 'string', describe: 'lock file (default: <spool-dir>.lock)' })
+        .option('lock-wait', { type: 'string', describe: 'how long to wait for another run to finish (default: --wait; 0 = exit at once)' })
+        .check((a) => {
+          if (!a.pending && !a.all) throw new ConfigError('name what to reconcile: --pending, --all or both');
+          return true;
+        }),
+    handler: async (args) => {
+      const waitMs = parseDuration(args.wait, '--wait');
+      const config = loadConfig(configPath(io.env, args.config), { mustExist: args.config !== undefined });
+      const explicitHost = args.host !== undefined || args['host-root'] !== undefined || args['host-cpus'] !== undefined;
+      // Without a --host option, plan against the same host the hook used.
+      const choice = explicitHost
+        ? { host: args.host, hostRoot: args['host-root'], hostCpus: args['host-cpus'] }
+        : { host: io.env.REPIN_HOST, hostRoot: io.env.REPIN_HOST_ROOT };
+      const host = chooseHost(choice, io.fsRoot);
+      const spoolDir = args['spool-dir'] ?? config.spoolDir;
+      const run: Run = {
+        io,
+        virsh: virsh({ connect: args.connect, timeoutMs: parseDuration(args['virsh-timeout'], '--virsh-timeout'), env: io.env }),
+        config,
+        host: explicitHost ? () => host : () => chooseHost(choice, io.fsRoot),
+        ...(args.policy ? { policy: args.policy } : {}),
+        journal: { ...config.journal, dir: io.env.REPIN_JOURNAL_DIR ?? config.journal.dir },
+        dryRun: args['dry-run'] === true,
+        failed: false,
+      };
+      const lockPath = args.lock ?? `${spoolDir.replace(/\/+$/, '')}.lock`;
+      const lockWaitMs = args['lock-wait'] === undefined ? waitMs : parseDuration(args['lock-wait'], '--lock-wait');
+      const locked = run.dryRun ? undefined : await acquireLock(lockPath, lockWaitMs, sleep);
+      if (locked && 'heldBy' in locked) {
+        io.stdout.write(`another repin reconcile (pid ${printable(locked.heldBy)}) holds ${lockPath}; it handles the spool, nothing done here\n`);
+        return;
+      }
+      try {
+        if (args.pending) await runPending(run, waitMs, spoolDir);
+        if (args.all) {
+          for (const uuid of await run.virsh.listPersistent()) await reconcileDomain(run, uuid, undefined, !run.dryRun);
+        }
+      } finally {
+        locked?.lock.release();
+      }
+      if (run.failed) throw new ExitCode(EXIT.no);
+    },
+  };
+}

@@ -1,0 +1,74 @@
+// Planning from a domain's original placement (its repin metadata record)
+// instead of from an already-changed copy: A→B shrinks the pins, B→A puts the
+// original back exactly; A→B→C remaps from A's pins, not B's.
+import { parseCpuset } from './cpuset.js';
+import type { CpuPin, DomainPins, NodePin, PinKind } from './domain-pins.js';
+import type { Host } from './host.js';
+import type { OriginalPin } from './metadata.js';
+import { planOutcome, type Change, type Plan } from './plan.js';
+import { planDomain, type PlanOptions } from './planner.js';
+
+const CPU_KINDS: ReadonlySet<PinKind> = new Set(['vcpu', 'vcpupin', 'emulatorpin', 'iothreadpin']);
+const key = (element: PinKind, id: number | undefined): string => `${element}/${id ?? ''}`;
+
+/** The placement as a record: what the metadata stores the first time repin changes a domain. */
+export function recordOf(pins: DomainPins): OriginalPin[] {
+  return [
+    ...pins.cpuPins.map((p) => ({ element: p.kind, value: p.text, ...(p.id === undefined ? {} : { id: p.id }) })),
+    ...pins.nodePins.map((p) => ({ element: p.kind, value: p.text, ...(p.id === undefined ? {} : { id: p.id }), ...(p.mode ? { mode: p.mode } : {}) })),
+  ];
+}
+
+/** The domain as it was originally pinned (guest topology from the current definition). */
+function originalPins(current: DomainPins, original: readonly OriginalPin[]): DomainPins {
+  const cellOfMemdev = new Map(current.nodePins.filter((p) => p.kind === 'memdev').map((p) => [p.id, p.cell]));
+  const cpuPins: CpuPin[] = [];
+  const nodePins: NodePin[] = [];
+  for (const o of original) {
+    const set = parseCpuset(o.value);
+    const id = o.id === undefined ? {} : { id: o.id };
+    if (CPU_KINDS.has(o.element)) {
+      cpuPins.push({ kind: o.element as CpuPin['kind'], ...id, cpus: set, text: o.value });
+    } else {
+      const cell = o.element === 'memnode' ? o.id : cellOfMemdev.get(o.id);
+      nodePins.push({ kind: o.element as NodePin['kind'], ...id, ...(cell === undefined ? {} : { cell }), nodes: set, text: o.value, ...(o.mode ? { mode: o.mode } : {}) });
+    }
+  }
+  return { ...current, cpuPins, nodePins };
+}
+
+/**
+ * Plan from the original record: restore it exactly when it fits, otherwise
+ * apply the policy to the original (never to an already-changed copy).
+ * Deterministic, so planning the output again on the same host changes
+ * nothing. Changes are relative to the current XML.
+ */
+export function planFromOriginal(current: DomainPins, original: readonly OriginalPin[], host: Host, options: PlanOptions): Plan {
+  const orig = originalPins(current, original);
+  const fromOriginal = planDomain(orig, host, options);
+  if (fromOriginal.outcome === 'refused') return { ...fromOriginal, changes: [] };
+
+  const target = new Map<string, { value: string | null; rule: string; mode?: string }>();
+  const planned = new Map(fromOriginal.changes.map((c) => [key(c.element, c.id), c]));
+  for (const pin of [...orig.cpuPins, ...orig.nodePins]) {
+    const k = key(pin.kind, pin.id);
+    const change = planned.get(k);
+    const mode = 'mode' in pin && pin.mode ? { mode: pin.mode } : {};
+    target.set(k, change ? { value: change.new, rule: `${change.rule} (from the original ${pin.text})`, ...mode } : { value: pin.text, rule: 'original placement restored', ...mode });
+  }
+  const currentByKey = new Map<string, CpuPin | NodePin>([...current.cpuPins, ...current.nodePins].map((p) => [key(p.kind, p.id), p]));
+  const changes: Change[] = [];
+  for (const [k, want] of target) {
+    const now = currentByKey.get(k);
+    const [element, idText] = k.split('/') as [PinKind, string];
+    const id = idText === '' ? {} : { id: Number(idText) };
+    const same = now !== undefined && want.value !== null && parseCpuset(want.value).equals('cpus' in now ? now.cpus : now.nodes);
+    if (same || (now === undefined && want.value === null)) continue;
+    changes.push({ element, ...id, old: now?.text ?? null, new: want.value, rule: want.rule, ...(want.mode ? { mode: want.mode } : {}) });
+  }
+  for (const [k, now] of currentByKey) {
+    if (target.has(k)) continue;
+    changes.push({ element: now.kind, ...(now.id === undefined ? {} : { id: now.id }), old: now.text, new: null, rule: 'not in the original placement' });
+  }
+  return { ...fromOriginal, outcome: planOutcome(changes, undefined), changes, notes: [...fromOriginal.notes] };
+}

@@ -1,0 +1,125 @@
+// A lock file so that two `repin reconcile` runs never both redefine a
+// domain. Created with O_EXCL and holding "<pid> <token>"; a lock whose
+// process is gone is stale and broken, under a second short-lived lock so two
+// runs breaking it at once cannot delete each other's fresh lock.
+import { randomUUID } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface Lock {
+  readonly path: string;
+  release(): void;
+}
+
+export type LockResult = { readonly lock: Lock } | { readonly heldBy: string };
+
+/** Tokens of the locks this process holds: a same-pid lock without one is stale (pid reuse). */
+const heldHere = new Set<string>();
+const YOUNG_MS = 10_000;
+
+function create(path: string, content: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    writeSync(fd, content);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+function read(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+function ageMs(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether the holder named in a lock file still runs. */
+function holderAlive(path: string, content: string): boolean {
+  const [pidText, token] = content.trim().split(/\s+/);
+  const pid = Number(pidText);
+  // Being written this instant by its creator: give it time.
+  if (!Number.isInteger(pid) || pid <= 0 || token === undefined) return ageMs(path) < YOUNG_MS;
+  if (pid === process.pid) return heldHere.has(token);
+  return processAlive(pid);
+}
+
+function unlinkIf(path: string, content: string): void {
+  if (read(path) === content) unlinkSync(path);
+}
+
+function breakStale(path: string, stale: string): void {
+  const breaker = `${path}.break`;
+  if (!create(breaker, `${process.pid}\n`)) {
+    if (ageMs(breaker) > YOUNG_MS) unlinkIf(breaker, read(breaker) ?? '');
+    return;
+  }
+  try {
+    unlinkIf(path, stale);
+  } finally {
+    unlinkSync(breaker);
+  }
+}
+
+/** Try once: the lock, or who holds it. */
+export function tryLock(path: string): LockResult {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const token = randomUUID();
+    const content = `${process.pid} ${token}\n`;
+    if (create(path, content)) {
+      heldHere.add(token);
+      return {
+        lock: {
+          path,
+          release: () => {
+            heldHere.delete(token);
+            unlinkIf(path, content);
+          },
+        },
+      };
+    }
+    const current = read(path);
+    if (current === undefined) continue;
+    if (holderAlive(path, current)) return { heldBy: current.trim().split(/\s+/)[0] ?? '?' };
+    breakStale(path, current);
+  }
+  return { heldBy: (read(path) ?? '?').trim().split(/\s+/)[0] ?? '?' };
+}
+
+/** Wait up to `waitMs` for the lock, polling with a growing interval. */
+export async function acquireLock(path: string, waitMs: number, sleep: (ms: number) => Promise<void>): Promise<LockResult> {
+  const deadline = Date.now() + waitMs;
+  let delay = 100;
+  for (;;) {
+    const result = tryLock(path);
+    if ('lock' in result || Date.now() >= deadline) return result;
+    await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
+    delay = Math.min(delay * 2, 2000);
+  }
+}

@@ -1,0 +1,148 @@
+// The reconcile spool: the hook leaves one request per rewritten domain in
+// <spoolDir>/<uuid>.json; `repin reconcile --pending` fixes the saved
+// definition and removes it. Root-only (the changes name the domain), written
+// atomically (temp file + rename) so a reader never sees half a request, and
+// named by uuid only: a domain name never becomes a path component.
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { printable } from '../core/cpuset.js';
+import { DomainXmlError } from '../core/errors.js';
+import type { Change } from '../core/plan.js';
+
+export interface ReconcileRequest {
+  readonly uuid: string;
+  readonly name: string;
+  /** When the hook rewrote the live XML (ISO 8601). */
+  readonly time: string;
+  /** The changes the hook made (or, in shadow mode, would have made) to the live XML. */
+  readonly changes: readonly Change[];
+}
+
+export type SpoolEntry =
+  | { readonly path: string; readonly raw: string; readonly request: ReconcileRequest }
+  | { readonly path: string; readonly raw: string; readonly problem: string };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const REQUEST_FILE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.json$/;
+const TEMP_FILE = /^\..*\.tmp$/;
+const ELEMENTS = ['vcpu', 'vcpupin', 'emulatorpin', 'iothreadpin', 'numatune', 'memnode', 'memdev'];
+
+export function isUuid(text: string): boolean {
+  return UUID.test(text.toLowerCase());
+}
+
+function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+}
+
+/** Called by the hook after a `migrate begin` rewrite: leave a request for `repin reconcile`. */
+export function writeReconcileRequest(spoolDir: string, request: { uuid: string; name: string; time: string; changes: Change[] }): void {
+  const uuid = request.uuid.toLowerCase();
+  if (!UUID.test(uuid)) throw new DomainXmlError(`reconcile request: domain uuid '${printable(request.uuid)}' is not a UUID`);
+  ensurePrivateDir(spoolDir);
+  const body = `${JSON.stringify({ uuid, name: request.name, time: request.time, changes: request.changes })}\n`;
+  const temp = join(spoolDir, `.${uuid}.${process.pid}.tmp`);
+  const fd = openSync(temp, 'w', 0o600);
+  try {
+    writeSync(fd, body);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, join(spoolDir, `${uuid}.json`));
+}
+
+function isChange(value: unknown): value is Change {
+  if (typeof value !== 'object' || value === null) return false;
+  const c = value as Record<string, unknown>;
+  return (
+    typeof c.element === 'string' &&
+    ELEMENTS.includes(c.element) &&
+    (c.id === undefined || (typeof c.id === 'number' && Number.isInteger(c.id) && c.id >= 0)) &&
+    (c.old === null || typeof c.old === 'string') &&
+    (c.new === null || typeof c.new === 'string') &&
+    typeof c.rule === 'string'
+  );
+}
+
+/** Validate one request file's text; the problem names what is wrong. */
+export function parseRequest(raw: string, fileUuid: string): ReconcileRequest | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (error) {
+    return `not JSON (${(error as Error).message})`;
+  }
+  if (typeof value !== 'object' || value === null) return 'not a JSON object';
+  const r = value as Record<string, unknown>;
+  if (typeof r.uuid !== 'string' || r.uuid.toLowerCase() !== fileUuid) return `uuid ${printable(String(r.uuid))} does not match the file name`;
+  if (typeof r.name !== 'string') return 'name missing';
+  if (typeof r.time !== 'string' || Number.isNaN(Date.parse(r.time))) return `time ${printable(String(r.time))} is not a date`;
+  if (!Array.isArray(r.changes) || !r.changes.every(isChange)) return 'changes is not a list of repin changes';
+  return { uuid: fileUuid, name: r.name, time: r.time, changes: r.changes };
+}
+
+/** Every request in the spool; an absent spool is empty. */
+export function listRequests(spoolDir: string): SpoolEntry[] {
+  let names: string[];
+  try {
+    names = readdirSync(spoolDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const entries: SpoolEntry[] = [];
+  for (const name of names.filter((n) => REQUEST_FILE.test(n)).sort()) {
+    const path = join(spoolDir, name);
+    let raw: string;
+    try {
+      raw = readFileSync(path, 'utf8');
+    } catch {
+      continue; // removed since readdir
+    }
+    const parsed = parseRequest(raw, name.slice(0, -'.json'.length));
+    entries.push(typeof parsed === 'string' ? { path, raw, problem: parsed } : { path, raw, request: parsed });
+  }
+  return entries;
+}
+
+/**
+ * Remove a handled request, unless the hook has replaced it since it was read
+ * (a second migration of the same domain): that one is still to do.
+ */
+export function removeRequest(entry: { path: string; raw: string }): boolean {
+  try {
+    if (readFileSync(entry.path, 'utf8') !== entry.raw) return false;
+    unlinkSync(entry.path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw error;
+  }
+}
+
+/**
+ * Remove temp files a killed hook left behind (older than `ageMs`): the path
+ * unit fires while the spool is not empty, so leftovers would re-trigger it forever.
+ */
+export function removeStaleTemps(spoolDir: string, now: number, ageMs = 60_000): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(spoolDir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names.filter((n) => TEMP_FILE.test(n))) {
+    const path = join(spoolDir, name);
+    try {
+      if (now - statSync(path).mtimeMs < ageMs) continue;
+      unlinkSync(path);
+      removed.push(name);
+    } catch {
+      // gone already
+    }
+  }
+  return removed;
+}

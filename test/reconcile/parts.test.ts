@@ -1,0 +1,131 @@
+// The pure and file-level parts of reconcile: spool, lock, durations, the saved-XML plan.
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../../src/core/config.js';
+import { CpuSet } from '../../src/core/cpuset.js';
+import { filterDomainXml } from '../../src/core/filter.js';
+import { hostFromProfile } from '../../src/core/host-json.js';
+import { hostWithoutDomain, mergeChanges, planReconcile } from '../../src/core/reconcile-plan.js';
+import { backoffDelay, parseDuration } from '../../src/core/reconcile-wait.js';
+import { tryLock } from '../../src/io/lock.js';
+import { listRequests, parseRequest, removeRequest, removeStaleTemps, writeReconcileRequest } from '../../src/io/spool.js';
+import { SMALL } from './harness.js';
+
+const UUID = '6f1c2a7e-3b8d-4c51-9a0e-2d7f4b9c8e10';
+const source = readFileSync('examples/dedicated-1to1.xml', 'utf8');
+const small = hostFromProfile(JSON.parse(readFileSync(SMALL, 'utf8')), SMALL);
+const config = parseConfig({});
+
+describe('reconcile parts', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'repin-parts-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  describe('spool', () => {
+    it('writes <uuid>.json, 0600 in a 0700 dir, never named after the domain', () => {
+      const spool = join(dir, 'pending');
+      writeReconcileRequest(spool, { uuid: UUID.toUpperCase(), name: '../../etc/evil', time: new Date().toISOString(), changes: [] });
+      expect(readdirSync(spool)).to.deep.equal([`${UUID}.json`]);
+      expect(statSync(spool).mode & 0o777).to.equal(0o700);
+      expect(statSync(join(spool, `${UUID}.json`)).mode & 0o777).to.equal(0o600);
+      const [entry] = listRequests(spool);
+      expect(entry && 'request' in entry ? entry.request.name : undefined).to.equal('../../etc/evil');
+    });
+
+    it('refuses a uuid that is not one', () => {
+      expect(() => writeReconcileRequest(dir, { uuid: '../x', name: 'x', time: '', changes: [] })).to.throw(/is not a UUID/);
+    });
+
+    const bad: [string, RegExp][] = [
+      ['{', /not JSON/],
+      ['[]', /uuid/],
+      [`{"uuid":"${UUID}","name":"a","time":"yesterday","changes":[]}`, /not a date/],
+      [`{"uuid":"${UUID}","name":"a","time":"2024-01-01T00:00:00Z","changes":[{"element":"disk","old":"1","new":"2","rule":"x"}]}`, /changes/],
+      [`{"uuid":"00000000-0000-0000-0000-000000000000","name":"a","time":"2024-01-01T00:00:00Z","changes":[]}`, /does not match the file name/],
+    ];
+    for (const [raw, want] of bad) it(`rejects request ${raw.slice(0, 40)}`, () => expect(parseRequest(raw, UUID)).to.match(want));
+
+    it('does not remove a request the hook has replaced since it was read', () => {
+      writeReconcileRequest(dir, { uuid: UUID, name: 'a', time: new Date().toISOString(), changes: [] });
+      const [entry] = listRequests(dir);
+      writeReconcileRequest(dir, { uuid: UUID, name: 'a', time: new Date(Date.now() + 1000).toISOString(), changes: [] });
+      expect(entry && removeRequest(entry)).to.equal(false);
+      expect(existsSync(join(dir, `${UUID}.json`))).to.equal(true);
+    });
+
+    it('removes temp files a killed hook left, but not fresh ones', () => {
+      writeFileSync(join(dir, `.${UUID}.1.tmp`), '');
+      writeFileSync(join(dir, `.${UUID}.2.tmp`), '');
+      utimesSync(join(dir, `.${UUID}.1.tmp`), new Date(0), new Date(0));
+      expect(removeStaleTemps(dir, Date.now())).to.deep.equal([`.${UUID}.1.tmp`]);
+    });
+  });
+
+  describe('lock', () => {
+    it('excludes a second holder in the same process, and frees on release', () => {
+      const path = join(dir, 'x.lock');
+      const first = tryLock(path);
+      expect(first).to.have.property('lock');
+      expect(tryLock(path)).to.deep.equal({ heldBy: String(process.pid) });
+      if ('lock' in first) first.lock.release();
+      expect(tryLock(path)).to.have.property('lock');
+    });
+
+    it('breaks a stale lock whose process is gone, and one with our pid but not our token (pid reuse)', () => {
+      const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)']).stdout.toString().trim();
+      const path = join(dir, 'x.lock');
+      writeFileSync(path, `${dead} deadbeef\n`);
+      expect(tryLock(path)).to.have.property('lock');
+      const reused = join(dir, 'y.lock');
+      writeFileSync(reused, `${process.pid} not-ours\n`);
+      expect(tryLock(reused)).to.have.property('lock');
+    });
+  });
+
+  describe('durations', () => {
+    const cases: [string, number][] = [['500ms', 500], ['90s', 90_000], ['90', 90_000], ['10m', 600_000], ['1h', 3_600_000], ['1.5s', 1500]];
+    for (const [text, ms] of cases) it(`${text} = ${ms} ms`, () => expect(parseDuration(text, '--wait')).to.equal(ms));
+    for (const text of ['', 'soon', '-1s', '5d']) it(`rejects '${text}'`, () => expect(() => parseDuration(text, '--wait')).to.throw(/--wait .* is not a duration/));
+    it('backs off from 250 ms, doubling, capped at 10 s', () => expect([0, 1, 2, 10, 99].map((r) => backoffDelay(r))).to.deep.equal([250, 500, 1000, 10_000, 10_000]));
+  });
+
+  describe('planReconcile', () => {
+    const live = filterDomainXml(source, small, config);
+
+    it('applies exactly the recorded changes when they match the saved XML', () => {
+      const recorded = live.plan.changes.map((c) => ({ ...c, new: c.element === 'vcpupin' && c.id === 0 ? '7' : c.new }));
+      const result = planReconcile(source, small, config, undefined, recorded);
+      expect(result.source).to.equal('recorded');
+      expect(result.plan.changes).to.deep.equal(recorded);
+      expect(result.output).to.include('<vcpupin vcpu="0" cpuset="7"/>');
+    });
+
+    it('a saved XML that fits is unchanged, whatever was recorded', () => {
+      const fits = source.replace(/cpuset='2(\d)'/g, "cpuset='$1'");
+      expect(planReconcile(fits, small, config, undefined, live.plan.changes).plan.outcome).to.equal('unchanged');
+    });
+
+    it('without a recording, plans afresh like the hook', () => {
+      const result = planReconcile(source, small, config);
+      expect(result.source).to.equal('fresh');
+      expect(result.output).to.equal(live.output);
+    });
+
+    it('does not count the domain’s own running pins as held by another domain', () => {
+      const exclusive = CpuSet.of([0, 2]);
+      const host = { ...small, occupancy: { exclusive, floating: CpuSet.empty, holders: { 'db-primary': '0,2' } } };
+      expect(hostWithoutDomain(host, 'db-primary').occupancy?.exclusive.toString()).to.equal('');
+      expect(hostWithoutDomain(host, 'web-1').occupancy?.exclusive.toString()).to.equal('0,2');
+    });
+
+    it('merges follow-up changes into one per element, old from the first', () => {
+      const merged = mergeChanges([{ element: 'vcpupin', id: 1, old: '21', new: '5', rule: 'a' }], [{ element: 'vcpupin', id: 1, old: '5', new: '6', rule: 'b' }]);
+      expect(merged).to.deep.equal([{ element: 'vcpupin', id: 1, old: '21', new: '6', rule: 'a; then b' }]);
+    });
+  });
+});

@@ -1,0 +1,213 @@
+// `repin reconcile` end to end, in-process, against a fake virsh on PATH.
+import { expect } from 'chai';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseConfig } from '../../src/core/config.js';
+import { readDomainPins } from '../../src/core/domain-pins.js';
+import { filterDomainXml } from '../../src/core/filter.js';
+import { hostFromProfile } from '../../src/core/host-json.js';
+import { parseDomainXml } from '../../src/core/xml.js';
+import { writeReconcileRequest } from '../../src/io/spool.js';
+import { Bed, SMALL } from './harness.js';
+
+const UUID = '6f1c2a7e-3b8d-4c51-9a0e-2d7f4b9c8e10';
+const OTHER = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+const source = readFileSync('examples/dedicated-1to1.xml', 'utf8');
+const small = hostFromProfile(JSON.parse(readFileSync(SMALL, 'utf8')), SMALL);
+/** What the hook did on migrate begin: the live XML and its changes. */
+const live = filterDomainXml(source, small, parseConfig({}));
+const fitting = source.replace(/cpuset='2(\d)'/g, "cpuset='$1'");
+const other = fitting.replace(UUID, OTHER).replace('<name>db-primary</name>', '<name>web-1</name>');
+
+const pinsOf = (xml: string): string[] =>
+  readDomainPins(parseDomainXml(xml)).cpuPins.map((p) => `${p.kind}${p.id ?? ''}=${p.cpus.toString()}`);
+const isList = (call: string[]): boolean => call.includes('list');
+const defines = (bed: Bed): string[][] => bed.calls().filter((c) => c.includes('define'));
+
+describe('repin reconcile', function () {
+  this.timeout(60_000); // every fake virsh call starts a node
+  let bed: Bed;
+  const request = (uuid = UUID, time = new Date().toISOString()): void =>
+    writeReconcileRequest(bed.spool, { uuid, name: 'db-primary', time, changes: [...live.plan.changes] });
+  const spoolFiles = (): string[] => (existsSync(bed.spool) ? readdirSync(bed.spool) : []);
+
+  beforeEach(() => {
+    bed = new Bed();
+  });
+  afterEach(() => bed.cleanup());
+
+  it('pending request: waits until the domain is persistent here, then redefines it with the pins the live guest got', async () => {
+    bed.domain(UUID, source, { appearAfter: 2 });
+    request();
+    const run = await bed.repin('reconcile', '--pending', '--wait', '20s');
+    expect(run.code, run.stderr).to.equal(0);
+    expect(bed.calls().filter(isList).length).to.be.at.least(3);
+    const [defined] = bed.defined();
+    expect(bed.defined()).to.have.length(1);
+    expect(pinsOf(defined?.xml ?? '')).to.deep.equal(pinsOf(live.output ?? ''));
+    expect(defined?.xml).to.include('s3cret-vnc'); // --security-info: nothing lost
+    const define = defines(bed)[0] ?? [];
+    expect(define.slice(0, 2)).to.deep.equal(['--connect', 'qemu:///system']);
+    expect(existsSync(define.at(-1) ?? '')).to.equal(false); // the 0600 temp file is gone
+    const [entry] = bed.entries();
+    expect(entry).to.include({ op: 'reconcile', outcome: 'rewritten', uuid: UUID, domain: 'db-primary' });
+    expect(readFileSync(join(bed.journal, String(entry?.capture)), 'utf8')).to.equal(source); // previous XML kept for undo
+    expect(spoolFiles()).to.deep.equal([]);
+  });
+
+  it('asks virsh for the inactive XML with secrets, through --connect', async () => {
+    bed.domain(UUID, source);
+    request();
+    await bed.repin('reconcile', '--pending', '--connect', 'qemu+ssh://root@h/system');
+    const dumps = bed.calls().filter((c) => c.includes('dumpxml'));
+    expect(dumps[0]).to.deep.equal(['--connect', 'qemu+ssh://root@h/system', '--quiet', 'dumpxml', '--inactive', '--security-info', UUID]);
+  });
+
+  it('a domain that never arrives expires with a journal line; nothing is defined', async () => {
+    request();
+    const run = await bed.repin('reconcile', '--pending', '--wait', '300ms');
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(/expired/);
+    expect(bed.defined()).to.have.length(0);
+    const [entry] = bed.entries();
+    expect(entry).to.include({ op: 'reconcile', outcome: 'expired', uuid: UUID });
+    expect(String((entry?.notes as string[])[0])).to.match(/not on this host/);
+    expect(spoolFiles()).to.deep.equal([]);
+  });
+
+  it('a domain migrated without --persistent (transient here) expires saying so', async () => {
+    bed.domain(UUID, source, { transient: true });
+    request();
+    await bed.repin('reconcile', '--pending', '--wait', '200ms');
+    expect(String((bed.entries()[0]?.notes as string[])[0])).to.match(/present but transient/);
+    expect(bed.defined()).to.have.length(0);
+  });
+
+  it('an old request whose domain is here is still handled (checked before it expires)', async () => {
+    bed.domain(UUID, source);
+    request(UUID, new Date(Date.now() - 3_600_000).toISOString());
+    await bed.repin('reconcile', '--pending', '--wait', '1s');
+    expect(bed.entries()[0]).to.include({ outcome: 'rewritten' });
+  });
+
+  it('a saved definition that already fits is left untouched: no define', async () => {
+    bed.domain(UUID, fitting);
+    request();
+    const run = await bed.repin('reconcile', '--pending');
+    expect(run.code, run.stderr).to.equal(0);
+    expect(defines(bed)).to.have.length(0);
+    expect(bed.entries()[0]).to.include({ outcome: 'unchanged' });
+    expect(bed.entries()[0]?.capture).to.equal(undefined);
+    expect(spoolFiles()).to.deep.equal([]);
+  });
+
+  it('when the saved pins differ from what the hook saw, plans afresh and says so', async () => {
+    bed.domain(UUID, source.replace("vcpu='3' cpuset='23'", "vcpu='3' cpuset='30'"));
+    request();
+    await bed.repin('reconcile', '--pending');
+    const [entry] = bed.entries();
+    expect(entry).to.include({ outcome: 'rewritten' });
+    expect((entry?.notes as string[]).join(' ')).to.match(/do not match the saved definition .*vcpupin\/3 saved 30, live had 23.*planned afresh/);
+  });
+
+  it('two concurrent runs: only one defines', async () => {
+    bed.domain(UUID, source);
+    writeFileSync(join(bed.state, 'define-delay-ms'), '300');
+    request();
+    const runs = await Promise.all([bed.repin('reconcile', '--pending', '--all'), bed.repin('reconcile', '--pending', '--all')]);
+    for (const run of runs) expect(run.code, run.stderr).to.equal(0);
+    expect(bed.defined()).to.have.length(1);
+    expect(bed.entries().filter((e) => e.outcome === 'rewritten')).to.have.length(1);
+  });
+
+  it('two processes of the built bundle at once: only one defines', async () => {
+    bed.domain(UUID, source);
+    writeFileSync(join(bed.state, 'define-delay-ms'), '300');
+    request();
+    const runs = await Promise.all([bed.repinChild('reconcile', '--pending', '--all'), bed.repinChild('reconcile', '--pending', '--all')]);
+    for (const run of runs) expect(run.code, run.stderr).to.equal(0);
+    expect(bed.defined()).to.have.length(1);
+    expect(spoolFiles()).to.deep.equal([]);
+  });
+
+  it('a run that cannot get the lock in time exits cleanly and leaves the spool to the holder', async () => {
+    bed.domain(UUID, source, { appearAfter: 1000 });
+    request();
+    const first = bed.repin('reconcile', '--pending', '--wait', '1500ms');
+    await new Promise((r) => setTimeout(r, 100));
+    writeReconcileRequest(bed.spool, { uuid: OTHER, name: 'web-1', time: new Date().toISOString(), changes: [] });
+    const second = await bed.repin('reconcile', '--pending', '--lock-wait', '0');
+    expect(second.code, second.stderr).to.equal(0);
+    expect(second.stdout).to.match(/another repin reconcile \(pid \d+\) holds .*nothing done here/);
+    expect((await first).code).to.equal(0);
+    expect(bed.entries().map((e) => e.outcome)).to.deep.equal(['expired', 'expired']); // the holder took the newcomer too
+  });
+
+  it('--all --dry-run shows the plans, defines nothing, journals nothing, leaves the spool alone', async () => {
+    bed.domain(UUID, source);
+    bed.domain(OTHER, other);
+    request();
+    const before = spoolFiles();
+    const run = await bed.repin('reconcile', '--all', '--dry-run');
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(/domain db-primary .*\n[\s\S]*outcome: rewritten, 4 changes[\s\S]*dry run, not defined/);
+    expect(run.stdout).to.match(/domain web-1 [\s\S]*fits this host, nothing to change/);
+    expect(defines(bed)).to.have.length(0);
+    expect(bed.entries()).to.have.length(0);
+    expect(spoolFiles()).to.deep.equal(before);
+  });
+
+  it('--all redefines only the domains that do not fit, without journaling the ones that do', async () => {
+    bed.domain(UUID, source);
+    bed.domain(OTHER, other);
+    const run = await bed.repin('reconcile', '--all');
+    expect(run.code, run.stderr).to.equal(0);
+    expect(bed.defined().map((d) => d.uuid)).to.deep.equal([UUID]);
+    expect(bed.entries().map((e) => e.outcome)).to.deep.equal(['rewritten']);
+  });
+
+  it('an inactive XML that changes between read and define is retried once, then skipped with a journal line', async () => {
+    bed.domain(UUID, source, { mutate: true });
+    request();
+    const run = await bed.repin('reconcile', '--pending');
+    expect(run.code).to.equal(1);
+    expect(defines(bed)).to.have.length(0);
+    expect(bed.calls().filter((c) => c.includes('dumpxml'))).to.have.length(4);
+    expect(bed.entries()[0]).to.include({ outcome: 'skipped' });
+    expect(spoolFiles()).to.deep.equal([]);
+  });
+
+  it('shadow mode plans and journals but does not define', async () => {
+    bed.writeConfig({ shadow: true });
+    bed.domain(UUID, source);
+    request();
+    await bed.repin('reconcile', '--pending');
+    expect(defines(bed)).to.have.length(0);
+    expect(bed.entries()[0]).to.include({ outcome: 'shadow' });
+  });
+
+  it('a virsh failure is one journal line and exit 1, and the request is not retried forever', async () => {
+    request();
+    writeFileSync(join(bed.state, 'domains', `${UUID}.xml`), '<domain><broken');
+    const run = await bed.repin('reconcile', '--pending');
+    expect(run.code).to.equal(1);
+    expect(bed.entries()[0]).to.include({ outcome: 'error' });
+    expect(spoolFiles()).to.deep.equal([]);
+  });
+
+  it('a malformed request file is journaled as an error and removed', async () => {
+    request();
+    writeFileSync(join(bed.spool, `${OTHER}.json`), '{ not json');
+    bed.domain(UUID, fitting);
+    const run = await bed.repin('reconcile', '--pending');
+    expect(run.code).to.equal(1);
+    expect(bed.entries().map((e) => e.outcome).sort()).to.deep.equal(['error', 'unchanged']);
+    expect(spoolFiles()).to.deep.equal([]);
+  });
+
+  it('needs --pending or --all', async () => {
+    const run = await bed.repin('reconcile');
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.match(/--pending, --all or both/);
+  });
+});
