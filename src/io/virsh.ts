@@ -34,6 +34,8 @@ export interface Virsh {
   dumpInactiveXml(uuid: string): Promise<string>;
   /** Replace the saved definition (a running guest keeps its live one). */
   defineXml(xml: string): Promise<void>;
+  /** `virsh domstate --reason`, e.g. `running (migrated)`; undefined when the domain is not here. */
+  domState(uuid: string): Promise<string | undefined>;
   /** A domain's metadata element in namespace `uri`, or undefined when it has none. */
   getMetadata(domain: string, uri: string): Promise<string | undefined>;
   /** Set (or, with undefined, remove) it in the live and the saved definition, whichever exist. */
@@ -77,6 +79,14 @@ export function virsh(options: VirshOptions): Virsh {
     listPersistent: () => uuids(['list', '--all', '--persistent', '--uuid']),
     listAll: () => uuids(['list', '--all', '--uuid']),
     dumpInactiveXml: (uuid) => run(['dumpxml', '--inactive', '--security-info', uuid]),
+    async domState(uuid) {
+      try {
+        return (await run(['domstate', '--reason', uuid])).trim();
+      } catch (error) {
+        if (error instanceof VirshError && /failed to get domain|not found/i.test(error.message)) return undefined;
+        throw error;
+      }
+    },
     async getMetadata(domain, uri) {
       try {
         return await run(['metadata', domain, '--uri', uri]);

@@ -3,6 +3,7 @@
 //   <uuid>.appear-after  N: not listed until the N+1th `list` call
 //   <uuid>.transient     listed by `list --all` but never as persistent
 //   <uuid>.mutate        every dumpxml sees a different definition (someone else edits it)
+//   <uuid>.state         what `domstate --reason` prints (default `running (booted)`)
 // `define FILE` stores the XML and appends it to defined.jsonl; define-delay-ms slows it.
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,6 +42,11 @@ if (command === 'list') {
     writeFileSync(join(domains, `${uuid}.xml`), xml);
   }
   process.stdout.write(xml);
+} else if (command === 'domstate') {
+  // <uuid>.state holds the state text (default `running (booted)`); absent domains fail like libvirt.
+  const uuid = rest.at(-1);
+  if (read(uuid, '.xml') === undefined) fail(`failed to get domain '${uuid}'`);
+  process.stdout.write(`${(read(uuid, '.state') ?? 'running (booted)').trim()}\n\n`);
 } else if (command === 'define') {
   const delay = existsSync(join(state, 'define-delay-ms')) ? Number(readFileSync(join(state, 'define-delay-ms'), 'utf8')) : 0;
   if (delay > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delay);

@@ -83,6 +83,23 @@ describe('repin reconcile', function () {
     expect(bed.defined()).to.have.length(0);
   });
 
+  it('a transient guest whose migration is over expires at once, without waiting out --wait', async () => {
+    bed.domain(UUID, source, { transient: true });
+    request();
+    const started = Date.now();
+    await bed.repin('reconcile', '--pending', '--wait', '10m');
+    expect(Date.now() - started).to.be.below(8000);
+    expect(String((bed.entries()[0]?.notes as string[])[0])).to.match(/present but transient/);
+  });
+
+  it('a transient guest still arriving (paused for migration) keeps its request waiting', async () => {
+    bed.domain(UUID, source, { transient: true });
+    writeFileSync(join(bed.state, 'domains', `${UUID}.state`), 'paused (migration)');
+    request();
+    await bed.repin('reconcile', '--pending', '--wait', '1s');
+    expect(String((bed.entries()[0]?.notes as string[])[0])).to.match(/1s after the hook's request: present but transient/);
+  });
+
   it('an old request whose domain is here is still handled (checked before it expires)', async () => {
     bed.domain(UUID, source);
     request(UUID, new Date(Date.now() - 3_600_000).toISOString());

@@ -124,6 +124,20 @@ async function reconcileDomain(run: Run, uuid: string, request: ReconcileRequest
   }
 }
 
+/**
+ * A guest that runs here but is transient once its incoming migration is over
+ * (state no longer `paused (migration)`) was migrated without --persistent:
+ * there is no saved definition to fix, so its request need not wait.
+ */
+async function settledTransient(run: Run, uuid: string): Promise<boolean> {
+  try {
+    const state = await run.virsh.domState(uuid);
+    return state !== undefined && !/migrat|paused/i.test(state);
+  } catch {
+    return false;
+  }
+}
+
 /** Handle the spool until every request is done or expired; new requests are picked up on the way. */
 async function runPending(run: Run, waitMs: number, spoolDir: string): Promise<void> {
   if (!run.dryRun) removeStaleTemps(spoolDir, Date.now());
@@ -152,7 +166,7 @@ async function runPending(run: Run, waitMs: number, spoolDir: string): Promise<v
       } else if (run.dryRun) {
         run.io.stdout.write(`${printable(request.name)} ${request.uuid}: not (yet) a persistent domain here; request waits\n`);
         continue;
-      } else if (Date.now() >= expiresAt(request.time, waitMs)) {
+      } else if (Date.now() >= expiresAt(request.time, waitMs) || (await settledTransient(run, request.uuid))) {
         const all = await run.virsh.listAll().catch(() => [] as string[]);
         const why = lastListError ?? (all.includes(request.uuid) ? 'present but transient (migrated without --persistent?)' : 'not on this host (failed or cancelled migration?)');
         note(run, 'expired', request, { changes: request.changes, started, notes: [`not a persistent domain here ${Math.round(waitMs / 1000)}s after the hook's request: ${why}`] });
