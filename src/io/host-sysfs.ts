@@ -2,11 +2,12 @@
 // SMT siblings, NUMA nodes, and what this process may really use — online ∩
 // sched affinity ∩ cgroup cpuset (docs/libvirt-hooks.md, "What the host
 // really lets a process use"). Sync reads: it runs in a short-lived hook.
-import { closeSync, existsSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { CpuSet, parseSysfsList } from '../core/cpuset.js';
+import { CpuSet } from '../core/cpuset.js';
 import { HostError, RepinError } from '../core/errors.js';
 import type { Host, HostCpu, HostNode } from '../core/host.js';
+import { readCgroupCpuset, readStatus } from './cgroup-limits.js';
+import { listIds, readId, readList, readText } from './sysfs-files.js';
 
 /** Read the host this process runs on; `root` is `/` outside tests. */
 export function readHost(root: string, name?: string): Host {
@@ -39,76 +40,6 @@ function readHostUnder(root: string, name: string | undefined): Host {
   }
   const hostname = readText(join(root, 'proc/sys/kernel/hostname'))?.trim();
   return { name: name ?? (hostname || 'localhost'), cpus, usable, nodes: placement.nodes, usableNodes };
-}
-
-// --- files -----------------------------------------------------------------
-
-const chunk = Buffer.allocUnsafe(64 * 1024);
-/** A file that vanished under us: a CPU or cgroup going away between reads. */
-const GONE = new Set(['ENOENT', 'ENOTDIR', 'ENODEV', 'ENXIO']);
-const isGone = (err: unknown): boolean => GONE.has((err as NodeJS.ErrnoException | undefined)?.code ?? '');
-const fault = (path: string, err: unknown): HostError =>
-  new HostError(`cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-
-/** A file's text, or undefined when it does not exist (open, read, close: no fstat). */
-function readText(path: string): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    if (isGone(err)) return undefined;
-    throw fault(path, err);
-  }
-  try {
-    // A short read is the end: a sysfs attribute is one show() of at most a page, and the
-    // procfs files read here are single_open seq_files. Saves a syscall per file.
-    let n = readSync(fd, chunk, 0, chunk.length, null);
-    if (n < chunk.length) return chunk.toString('utf8', 0, n);
-    const parts: Buffer[] = [];
-    for (; n > 0; n = readSync(fd, chunk, 0, chunk.length, null)) parts.push(Buffer.from(chunk.subarray(0, n)));
-    return Buffer.concat(parts).toString('utf8');
-  } catch (err) {
-    if (isGone(err)) return undefined;
-    throw fault(path, err);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function readList(path: string, what: string): CpuSet | undefined {
-  const text = readText(path);
-  if (text === undefined) return undefined;
-  try {
-    return parseSysfsList(text, `${what} in ${path}`);
-  } catch (err) {
-    throw new HostError(err instanceof Error ? err.message : String(err), { cause: err });
-  }
-}
-
-/** A non-negative id; the kernel writes -1 for "unknown" (physical_package_id on some arm64). */
-function readId(path: string): number | undefined {
-  const text = readText(path)?.trim();
-  if (text === undefined || text === '') return undefined;
-  if (!/^-?\d+$/.test(text)) throw new HostError(`${path}: expected an integer, got '${text.slice(0, 20)}'`);
-  const value = Number(text);
-  return value >= 0 ? value : undefined;
-}
-
-/** Numeric suffixes of the entries named like `pattern` (one capture group). */
-function listIds(dir: string, pattern: RegExp): number[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (err) {
-    if (isGone(err)) return [];
-    throw fault(dir, err);
-  }
-  const ids: number[] = [];
-  for (const entry of names) {
-    const match = pattern.exec(entry);
-    if (match) ids.push(Number(match[1]));
-  }
-  return ids.sort((a, b) => a - b);
 }
 
 // --- CPUs and nodes ----------------------------------------------------------
@@ -200,84 +131,4 @@ function readNodes(nodeDir: string, online: CpuSet): Placement {
 function meminfoHasMemory(path: string): boolean {
   const match = /MemTotal:\s*(\d+)/.exec(readText(path) ?? '');
   return match ? Number(match[1]) > 0 : true;
-}
-
-// --- what this process may use -------------------------------------------------
-
-interface Limits {
-  cpus?: CpuSet;
-  mems?: CpuSet;
-  cpusFrom?: string;
-}
-
-function readStatus(path: string): Limits {
-  const text = readText(path) ?? '';
-  const field = (key: string): CpuSet | undefined => {
-    const match = new RegExp(`^${key}:[ \\t]*(.*)$`, 'm').exec(text);
-    if (!match || (match[1] ?? '').trim() === '') return undefined;
-    try {
-      return parseSysfsList(match[1] ?? '', `${key} in ${path}`);
-    } catch (err) {
-      throw new HostError(err instanceof Error ? err.message : String(err), { cause: err });
-    }
-  };
-  return { cpus: field('Cpus_allowed_list'), mems: field('Mems_allowed_list') };
-}
-
-/** The cpuset of each hierarchy named in /proc/self/cgroup (v1, v2 or hybrid), intersected. */
-function readCgroupCpuset(root: string): Limits {
-  const text = readText(join(root, 'proc/self/cgroup')) ?? '';
-  const limits: Limits = {};
-  const add = (found: Found | undefined, key: 'cpus' | 'mems'): void => {
-    if (!found) return;
-    limits[key] = limits[key]?.intersect(found.set) ?? found.set;
-    if (key === 'cpus') limits.cpusFrom = limits.cpusFrom ? `${limits.cpusFrom}, ${found.path}` : found.path;
-  };
-  for (const line of text.split('\n')) {
-    const match = /^(\d+):([^:]*):(.*)$/.exec(line.replace(/\r$/, ''));
-    if (!match) continue;
-    const [, hierarchy, controllers = '', path = ''] = match;
-    if (hierarchy === '0' && controllers === '') {
-      // Pure v2 mounts at sys/fs/cgroup; systemd's hybrid layout puts it at sys/fs/cgroup/unified.
-      const v2 = join(root, 'sys/fs/cgroup');
-      const base = !existsSync(join(v2, 'cgroup.controllers')) && existsSync(join(v2, 'unified')) ? join(v2, 'unified') : v2;
-      add(findUp(base, path, ['cpuset.cpus.effective'], 'cgroup cpus'), 'cpus');
-      add(findUp(base, path, ['cpuset.mems.effective'], 'cgroup mems'), 'mems');
-    } else if (controllers.split(',').includes('cpuset')) {
-      for (const mount of new Set(['cpuset', controllers])) {
-        const base = join(root, 'sys/fs/cgroup', mount);
-        if (!existsSync(base)) continue;
-        add(findUp(base, path, ['cpuset.effective_cpus', 'cpuset.cpus'], 'cgroup cpus'), 'cpus');
-        add(findUp(base, path, ['cpuset.effective_mems', 'cpuset.mems'], 'cgroup mems'), 'mems');
-        break;
-      }
-    }
-  }
-  return limits;
-}
-
-interface Found {
-  set: CpuSet;
-  path: string;
-}
-
-/**
- * The first non-blank file of `names` in the cgroup dir or its nearest
- * ancestor: v2 has cpuset files only where the controller is enabled, and a
- * container without its own cgroup namespace sees the host's path while
- * its own cgroup is mounted as the root.
- */
-function findUp(base: string, cgroupPath: string, names: string[], what: string): Found | undefined {
-  const segments = cgroupPath.replace(/ \(deleted\)$/, '').split('/').filter((s) => s !== '' && s !== '.');
-  // A path outside our cgroup namespace (`/../..`) is not under our mount: read the mount's root.
-  const levels = segments.includes('..') ? [] : segments;
-  for (let depth = levels.length; depth >= 0; depth--) {
-    const dir = join(base, ...levels.slice(0, depth));
-    for (const name of names) {
-      const path = join(dir, name);
-      const set = readList(path, what);
-      if (set && !set.isEmpty) return { set, path };
-    }
-  }
-  return undefined;
 }

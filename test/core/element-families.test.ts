@@ -8,6 +8,7 @@ import { readDomainPins, type PinKind } from '../../src/core/domain-pins.js';
 import { filterDomainXml } from '../../src/core/filter.js';
 import { flatHost } from '../../src/core/host.js';
 import { parseDomainXml } from '../../src/core/xml.js';
+import { xpathValues } from '../support/xpath.js';
 
 const ALL_FAMILIES: PinKind[] = ['vcpu', 'vcpupin', 'emulatorpin', 'iothreadpin', 'numatune', 'memnode', 'memdev'];
 
@@ -58,6 +59,19 @@ describe('element families: every host-side placement is rewritten', () => {
     for (const label of ['vcpu cpuset=40-41', 'vcpupin vcpu=0', 'vcpupin vcpu=1', 'emulatorpin', 'iothreadpin iothread=1', 'numatune memory', 'memnode cellid=0', 'memory device #0']) {
       expect(plan.refusal).to.include(label);
     }
+  });
+
+  it('remap output, read back with XPath: every host-side value is a CPU or node of this host', () => {
+    const { output = '' } = filterDomainXml(everyFamily, host, config, 'remap');
+    const cpus = [
+      ...xpathValues(output, '/domain/vcpu/@cpuset'),
+      ...xpathValues(output, '/domain/cputune/*[self::vcpupin or self::emulatorpin or self::iothreadpin]/@cpuset'),
+    ];
+    expect(cpus).to.have.length(5);
+    for (const set of cpus) expect(parseCpuset(set).isSubsetOf(parseCpuset('0-7')), set).to.equal(true);
+    const nodes = [...xpathValues(output, '/domain/numatune/*/@nodeset'), ...xpathValues(output, '/domain/devices/memory/source/nodemask')];
+    expect(nodes).to.deep.equal(['0', '0', '0']);
+    expect(xpathValues(output, 'count(/domain/cputune/vcpupin)')).to.deep.equal(['2']);
   });
 
   it('guest-side ids are never touched (vcpusched vcpus, cell cpus, memnode cellid)', () => {

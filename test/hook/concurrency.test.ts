@@ -39,7 +39,7 @@ describe('concurrent arrivals: host-wide lock and reservations', () => {
     // CPUs 0-1 are held by a running guest; exactly two free CPUs remain.
     addRunningDomain(root, { name: 'resident', uuid: '11111111-0000-4000-8000-000000000000', pid: 4242, vcpus: ['0', '1'], emulator: '0-1' });
     writeFileSync(join(root, 'repin.json'), JSON.stringify({ journal: { dir: join(root, 'journal') } }));
-    env = { REPIN_CONFIG: join(root, 'repin.json'), REPIN_HOST_ROOT: root, REPIN_RUN_DIR: join(root, 'run/repin') };
+    env = { REPIN_CONFIG: join(root, 'repin.json'), REPIN_HOST_ROOT: root, REPIN_RUN_DIR: join(root, 'run/repin'), REPIN_SPOOL_DIR: join(root, 'pending') };
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 

@@ -107,6 +107,7 @@ export class HookBench {
       REPIN_HOST: SMALL_HOST,
       REPIN_HOST_ROOT: join(this.work, 'root'),
       REPIN_RUN_DIR: join(this.work, `run-${this.runs++}`),
+      REPIN_SPOOL_DIR: join(this.work, 'pending'),
       ...extra,
     };
   }

@@ -1,6 +1,7 @@
 // `repin host`: the host as repin sees it (a map, or --json to save a profile).
 import type { CommandModule } from 'yargs';
 import { hostToProfile } from '../../core/host-json.js';
+import { hostname } from 'node:os';
 import { printable } from '../../core/cpuset.js';
 import { chooseHost } from '../../io/host-source.js';
 import { runDir, withLocalOccupancy } from '../../io/local-occupancy.js';
@@ -24,13 +25,13 @@ export function hostCommand(io: Io): CommandModule<object, Args> {
         .option('host', { type: 'string', describe: 'show a saved host profile' })
         .option('host-root', { type: 'string', describe: 'read sys/ and proc/ under this directory' })
         .option('host-cpus', { type: 'string', describe: 'a flat host of these CPUs' }),
-    handler: async (args) => {
+    handler: (args) => {
       let host = chooseHost({ host: args.host, hostRoot: args['host-root'], hostCpus: args['host-cpus'] }, io.fsRoot);
       if (args.host === undefined && args['host-cpus'] === undefined) {
         host = withLocalOccupancy(args['host-root'] ?? io.fsRoot, runDir(io.env), { uuid: '', name: '' }, host);
       }
       if (args.name !== undefined) host = { ...host, name: args.name };
-      else if (args.host === undefined && args['host-cpus'] === undefined) host = { ...host, name: (await import('node:os')).hostname() };
+      else if (args.host === undefined && args['host-cpus'] === undefined) host = { ...host, name: hostname() };
       if (args.json) {
         io.stdout.write(`${JSON.stringify(hostToProfile(host), null, 1)}\n`);
         return;

@@ -131,6 +131,7 @@ async function reconcileDomain(run: Run, uuid: string, request: ReconcileRequest
  */
 async function settledTransient(run: Run, uuid: string): Promise<boolean> {
   try {
+    if (!(await run.virsh.listAll()).includes(uuid)) return false;
     const state = await run.virsh.domState(uuid);
     return state !== undefined && !/migrat|paused/i.test(state);
   } catch {

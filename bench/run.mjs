@@ -1,0 +1,251 @@
+// `npm run bench`: the built hook run as libvirt runs it — the bundle copied
+// to <tmp>/hooks/qemu and exec'd through its shebang with argv
+// `VM OP SUBOP -`, the domain XML on stdin and libvirt's hook environment —
+// timed against a bare `node empty.js` in the same run, cases interleaved
+// round-robin so machine noise spreads over all of them. Prints one table and
+// the hook's own time split, writes bench/results.json. Not a test: nothing
+// fails on a budget; the table says whether each is met.
+//
+//   node bench/run.mjs [--runs N] [--bundle FILE] [--timeout S]
+//   (default 30 rounds; the huge case runs every 3rd; a case whose checked run
+//   takes longer than --timeout seconds, default 30, is reported as timed out)
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { domainXml } from './domain-xml.mjs';
+import { HOSTS, cpuCount, writeHost } from './hosts.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const option = (name, fallback) => {
+  const at = process.argv.indexOf(name);
+  return at > 0 && process.argv[at + 1] !== undefined ? process.argv[at + 1] : fallback;
+};
+const bundle = resolve(option('--bundle', resolve(here, '../dist/repin')));
+const ROUNDS = Number(option('--runs', 30));
+const TIMEOUT_MS = Number(option('--timeout', 30)) * 1000;
+const TIMING_RUNS = Math.max(5, Math.round(ROUNDS / 3));
+const PROBE_RUNS = Math.max(5, Math.round(ROUNDS / 2));
+
+// libvirt's hook environment (virCommandAddEnvPassCommon: LC_ALL, PATH, HOME), nothing else.
+const LIBVIRT_ENV = { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root' };
+
+// --- the scene: a hooks dir, a config, host trees, domains ---------------------------
+
+const work = mkdtempSync(join(tmpdir(), 'repin-bench-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+const hook = join(work, 'hooks', 'qemu');
+mkdirSync(dirname(hook), { recursive: true });
+copyFileSync(bundle, hook);
+const node = /^#!(\S+)/.exec(readFileSync(bundle, 'utf8'))?.[1] ?? '/usr/bin/node';
+const empty = join(work, 'empty.js');
+writeFileSync(empty, '');
+// Peak RSS and CPU time: getrusage(RUSAGE_SELF) of the child (ru_maxrss, ru_utime + ru_stime,
+// bootstrap included), read by a preloaded exit handler in runs of their own. CPU time is the
+// steadier measure on a busy machine: waiting for a core inflates wall time, not CPU time.
+const rssProbe = join(work, 'probe.cjs');
+writeFileSync(
+  rssProbe,
+  "process.on('exit', () => { const r = process.resourceUsage(); process.stderr.write(`bench probe ${r.maxRSS} ${(r.userCPUTime + r.systemCPUTime) / 1000}\\n`); });\n",
+);
+const journalDir = join(work, 'journal');
+const config = join(work, 'repin.json');
+writeFileSync(config, JSON.stringify({ journal: { dir: journalDir } }));
+
+const hostRoot = {};
+for (const [name, spec] of Object.entries(HOSTS)) {
+  hostRoot[name] = join(work, 'host', name);
+  writeHost(hostRoot[name], spec);
+}
+
+const XML = {
+  // Fits the typical host: vCPUs on 2-9, emulator on 1, memory on node 0.
+  fitting: domainXml({ name: 'web-1', vcpus: 8, pin: (v) => `${2 + v}`, emulatorpin: '1', memoryNodeset: '0' }),
+  // Came from a bigger host: dedicated pins on CPUs 100-107, emulator on 108, memory on node 3.
+  typical: domainXml({ name: 'db-1', vcpus: 8, pin: (v) => `${100 + v}`, emulatorpin: '108', memoryNodeset: '3' }),
+  // 512 vCPUs as 256 SMT pairs in 2 cells, pinned on a 4096-CPU source (siblings c, c+2048) beyond this host's 1024.
+  large: domainXml({
+    name: 'hpc-512', vcpus: 512, threads: 2, cells: 2, pin: (v) => `${1024 + (v >> 1) + (v & 1) * 2048}`,
+    emulatorpin: '3000-3001', cellNode: (c) => 4 + c, memoryNodeset: '4-5',
+  }),
+  // 1024 vCPUs in 4 cells from an 8192-CPU source, onto the 4096-CPU host.
+  huge: domainXml({
+    name: 'hpc-1024', vcpus: 1024, threads: 2, cells: 4, pin: (v) => `${4096 + (v >> 1) + (v & 1) * 4096}`,
+    emulatorpin: '8000-8001', cellNode: (c) => 8 + c, memoryNodeset: '8-11',
+  }),
+};
+
+/** Each case: what runs, and what its output must be (checked once before timing). */
+const CASES = [
+  { id: 'baseline', label: 'node empty.js (baseline)', cmd: [node, empty], input: XML.typical, env: {} },
+  { id: 'passthrough', label: 'prepare begin (pass-through)', args: ['web-1', 'prepare', 'begin'], xml: 'typical', host: 'typical', expect: 'nothing', budget: 1.1 },
+  { id: 'fitting', label: 'migrate begin, fits (8 vCPUs)', args: ['web-1', 'migrate', 'begin'], xml: 'fitting', host: 'typical', expect: 'unchanged', budget: 1.35 },
+  { id: 'typical', label: 'migrate begin, rewrite 8 vCPUs', args: ['db-1', 'migrate', 'begin'], xml: 'typical', host: 'typical', expect: 'rewritten', budget: 1.5 },
+  { id: 'large', label: 'rewrite 512 vCPUs / 1024 CPUs', args: ['hpc-512', 'migrate', 'begin'], xml: 'large', host: 'large', expect: 'rewritten', budget: 2.5 },
+  { id: 'huge', label: 'rewrite 1024 vCPUs / 4096 CPUs', args: ['hpc-1024', 'migrate', 'begin'], xml: 'huge', host: 'huge', expect: 'rewritten', every: 3 },
+].map((c) =>
+  c.cmd
+    ? c
+    : {
+        ...c,
+        cmd: [hook, ...c.args, '-'],
+        input: XML[c.xml],
+        env: { REPIN_CONFIG: config, REPIN_HOST_ROOT: hostRoot[c.host], REPIN_RUN_DIR: join(work, 'run', c.id), REPIN_SPOOL_DIR: join(work, 'pending') },
+      },
+);
+
+function run(c, { extraEnv = {}, probe = false } = {}) {
+  const [file, ...args] = probe ? [node, '--require', rssProbe, ...c.cmd.slice(c.cmd[0] === node ? 1 : 0)] : c.cmd;
+  const started = process.hrtime.bigint();
+  const result = spawnSync(file, args, { input: c.input, env: { ...LIBVIRT_ENV, ...c.env, ...extraEnv }, maxBuffer: 256 << 20, timeout: TIMEOUT_MS });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (result.error?.code === 'ETIMEDOUT') return { ms, timedOut: true, status: null, stdout: '', stderr: '' };
+  // A pass-through hook exits without reading stdin; libvirt ignores that EPIPE, so do we.
+  if (result.error && result.error.code !== 'EPIPE') throw result.error;
+  return { ms, status: result.status, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
+}
+
+function lastJournalOutcome() {
+  try {
+    const lines = readFileSync(join(journalDir, 'journal.jsonl'), 'utf8').trim().split('\n');
+    return JSON.parse(lines.at(-1) ?? '{}').outcome;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One run of each case, checked: a timing of the wrong behaviour is worthless. */
+function check(c) {
+  const before = lastJournalOutcome();
+  const r = run(c);
+  if (r.timedOut) {
+    c.timedOut = true;
+    console.log(`${c.id}: killed after ${TIMEOUT_MS / 1000} s; left out of the timed rounds`);
+    return;
+  }
+  const fail = (why) => {
+    throw new Error(`bench case ${c.id}: ${why}\nstatus ${r.status}\nstderr: ${r.stderr.slice(0, 2000)}`);
+  };
+  if (r.status !== 0) fail('non-zero exit');
+  if (r.stderr !== '') fail('unexpected stderr');
+  if (!c.expect) return;
+  if (c.expect === 'rewritten' && !/^<domain[\s\S]*<\/domain>\n$/.test(r.stdout)) fail('expected the rewritten XML on stdout');
+  if (c.expect !== 'rewritten' && r.stdout !== '') fail('expected empty stdout');
+  const outcome = c.expect === 'nothing' ? before : lastJournalOutcome();
+  if (c.expect !== 'nothing' && outcome !== c.expect) fail(`journal says ${outcome}, expected ${c.expect}`);
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function machine() {
+  const model = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
+  const version = spawnSync(node, ['-p', 'process.version'], { env: LIBVIRT_ENV }).stdout.toString().trim();
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  return { cpu: model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: `${node} ${version}`, kernel: release(), loadavg: load };
+}
+
+// --- run ----------------------------------------------------------------------
+
+const info = machine();
+console.log(`machine: ${info.cpu}, ${info.cores} cores, ${info.memoryGiB} GiB; node ${info.node}; kernel ${info.kernel}; load ${info.loadavg}`);
+console.log(`hook: ${bundle} (${Math.round(readFileSync(bundle).length / 1024)} KiB) as ${hook}; ${ROUNDS} rounds`);
+for (const c of CASES) check(c);
+const live = CASES.filter((c) => !c.timedOut);
+for (const c of live) run(c); // warm the page cache
+
+const samples = Object.fromEntries(CASES.map((c) => [c.id, []]));
+for (let round = 0; round < ROUNDS; round++) {
+  for (const c of live) if (round % (c.every ?? 1) === 0) samples[c.id].push(run(c).ms);
+}
+
+const rss = {};
+const cpu = {};
+for (let i = 0; i < PROBE_RUNS; i++) {
+  for (const c of live) {
+    if (i % (c.every ?? 1) !== 0) continue;
+    const [, kib, ms] = /bench probe (\d+) ([\d.]+)/.exec(run(c, { probe: true }).stderr) ?? [];
+    (rss[c.id] ??= []).push(Number(kib));
+    (cpu[c.id] ??= []).push(Number(ms));
+  }
+}
+
+const FIELDS = ['startup', 'read', 'parse', 'plan', 'serialize', 'other', 'total', 'uptime'];
+const timing = {};
+for (let i = 0; i < TIMING_RUNS; i++) {
+  for (const c of live) {
+    if (!c.expect || c.expect === 'nothing') continue;
+    const line = /repin timing: (\{.*\})/.exec(run(c, { extraEnv: { REPIN_TIMING: '1' } }).stderr)?.[1];
+    if (!line) continue;
+    const t = JSON.parse(line);
+    t.other = t.total - (t.read ?? 0) - (t.parse ?? 0) - (t.plan ?? 0) - (t.serialize ?? 0);
+    for (const f of FIELDS) ((timing[c.id] ??= {})[f] ??= []).push(t[f] ?? 0);
+  }
+}
+
+// --- report ---------------------------------------------------------------------
+
+const base = median(samples.baseline);
+const baseCpu = median(cpu.baseline);
+const results = CASES.map((c) => {
+  if (c.timedOut) return { id: c.id, label: c.label, timedOutAfterMs: TIMEOUT_MS, ...(c.budget ? { budget: c.budget, met: false } : {}) };
+  const xs = samples[c.id];
+  const med = median(xs);
+  const ratio = med / base;
+  return {
+    id: c.id,
+    label: c.label,
+    runs: xs.length,
+    medianMs: +med.toFixed(1),
+    minMs: +Math.min(...xs).toFixed(1),
+    maxMs: +Math.max(...xs).toFixed(1),
+    overheadMs: +(med - base).toFixed(1),
+    ratio: +ratio.toFixed(3),
+    ...(c.budget ? { budget: c.budget, met: ratio <= c.budget } : {}),
+    cpuMs: +median(cpu[c.id]).toFixed(1),
+    cpuRatio: +(median(cpu[c.id]) / baseCpu).toFixed(3),
+    peakRssMiB: +(median(rss[c.id]) / 1024).toFixed(1),
+    ...(timing[c.id] ? { timingMs: Object.fromEntries(FIELDS.map((f) => [f, +median(timing[c.id][f]).toFixed(2)])) } : {}),
+    ...(c.xml ? { xmlBytes: Buffer.byteLength(XML[c.xml]), host: `${HOSTS[c.host].hostname} (${cpuCount(HOSTS[c.host])} CPUs, ${HOSTS[c.host].nodes} nodes)` } : {}),
+  };
+});
+
+const pad = (s, n) => String(s).padEnd(n);
+const lpad = (s, n) => String(s).padStart(n);
+console.log('');
+console.log(`${pad('case', 32)} ${lpad('runs', 4)} ${lpad('median', 8)} ${lpad('min–max ms', 15)} ${lpad('+ms', 6)} ${lpad('ratio', 6)}  ${pad('budget', 12)} ${lpad('CPU ms', 7)} ${lpad('CPU ×', 6)} ${lpad('peak RSS', 9)}`);
+for (const r of results) {
+  if (r.timedOutAfterMs) {
+    console.log(`${pad(r.label, 32)} ${lpad(0, 4)} ${lpad(`> ${r.timedOutAfterMs / 1000} s: killed`, 31)}         ${r.budget ? `≤${r.budget.toFixed(2)} MISSED` : ''}`);
+    continue;
+  }
+  const budget = r.budget ? `≤${r.budget.toFixed(2)} ${r.met ? 'met' : 'MISSED'}` : '';
+  console.log(
+    `${pad(r.label, 32)} ${lpad(r.runs, 4)} ${lpad(r.medianMs.toFixed(1), 8)} ${lpad(`${r.minMs.toFixed(0)}–${r.maxMs.toFixed(0)}`, 15)} ` +
+      `${lpad(r.id === 'baseline' ? '' : r.overheadMs.toFixed(1), 6)} ${lpad(`${r.ratio.toFixed(2)}×`, 6)}  ${pad(budget, 12)} ${lpad(r.cpuMs.toFixed(1), 7)} ${lpad(`${r.cpuRatio.toFixed(2)}×`, 6)} ${lpad(`${r.peakRssMiB.toFixed(1)} MiB`, 9)}`,
+  );
+}
+console.log('');
+console.log(`hook's own split with REPIN_TIMING=1 (median ms of ${TIMING_RUNS} runs; startup = process start to filter start, other = config + host read + journal):`);
+console.log(`${pad('case', 32)} ${FIELDS.map((f) => lpad(f, 9)).join(' ')}`);
+for (const r of results) {
+  if (r.timingMs) console.log(`${pad(r.label, 32)} ${FIELDS.map((f) => lpad(r.timingMs[f].toFixed(2), 9)).join(' ')}`);
+}
+console.log('');
+console.log(`CPU ms (user + sys) and peak RSS (ru_maxrss): the child's own getrusage at exit, read by a --require'd probe in ${PROBE_RUNS} separate runs (median).`);
+console.log('Budgets are judged on the wall-time ratio; on a busy machine the CPU ratio is the steadier of the two.');
+
+const out = {
+  date: new Date().toISOString(),
+  machine: info,
+  bundle: { path: bundle, bytes: readFileSync(bundle).length },
+  rounds: ROUNDS,
+  env: LIBVIRT_ENV,
+  results,
+};
+writeFileSync(join(here, 'results.json'), `${JSON.stringify(out, null, 2)}\n`);
+console.log(`wrote ${join('bench', 'results.json')}`);

@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# System test of the Ansible role and playbooks (npm run test:ansible).
+# Boots throw-away Debian 12 hypervisors (real systemd, sshd, libvirtd, nodejs
+# 18) with systemd-nspawn, reaches them over ssh like any inventory, and walks
+# through lint -> check mode -> install -> idempotence -> config change ->
+# foreign hook -> audit -> uninstall. Prints PASS/FAIL per step and
+# "N passed, M failed". Needs root; installs its tools from Debian if missing.
+# Env: REPIN_SCRIPT (default dist/repin), REPIN_TEST_CACHE (default
+# /var/cache/repin-test), REPIN_TEST_KEEP=1 keeps the work dir on failure.
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+cache=${REPIN_TEST_CACHE:-/var/cache/repin-test}
+rootfs=$cache/debian12-ansible
+script=${REPIN_SCRIPT:-$repo/dist/repin}
+started=$SECONDS
+passed=0 failed=0
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "run.sh: $*"; exit 2; }
+
+[[ $(id -u) == 0 ]] || die "must run as root (debootstrap, mounts, systemd-nspawn)"
+[[ -f $script ]] || die "$script not found: run npm run build"
+
+# --- tools ------------------------------------------------------------------
+need=()
+for pair in ansible-playbook:ansible ansible-lint:ansible-lint debootstrap:debootstrap \
+  systemd-nspawn:systemd-container ssh:openssh-client; do
+  command -v "${pair%%:*}" >/dev/null || need+=("${pair#*:}")
+done
+if ((${#need[@]})); then
+  log "installing ${need[*]} from Debian"
+  apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -q "$@"; }
+  apt_get install -y --no-install-recommends "${need[@]}" >/dev/null 2>&1 ||
+    { apt_get update >/dev/null && apt_get install -y --no-install-recommends "${need[@]}" >/dev/null; } ||
+    die "could not install ${need[*]}"
+fi
+
+bash "$here/build-rootfs.sh" "$rootfs" || die "could not build the Debian 12 root"
+
+# --- containers -------------------------------------------------------------
+work=$(mktemp -d /var/tmp/repin-ansible-test.XXXXXX)
+declare -A port pid
+hosts=(hv-a hv-b)
+
+stop_container() {
+  local name=$1 p=${pid[$1]:-} i init
+  if [[ -n $p ]] && kill -0 "$p" 2>/dev/null; then
+    init=$(cat "/proc/$p/task/$p/children" 2>/dev/null)
+    kill -TERM "$p" 2>/dev/null # nspawn asks the container's systemd to power off
+    for ((i = 0; i < 60; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.5; done
+    if kill -0 "$p" 2>/dev/null; then
+      # Killing the container's init ends its whole PID namespace.
+      for c in $init; do kill -KILL "$c" 2>/dev/null; done
+      kill -KILL "$p" 2>/dev/null
+      sleep 1
+    fi
+  fi
+  mountpoint -q "$work/$name/root" && { umount "$work/$name/root" || umount -l "$work/$name/root"; }
+}
+
+cleanup() {
+  local rc=$?
+  for h in "${hosts[@]}"; do stop_container "$h"; done
+  if [[ ${REPIN_TEST_KEEP:-} == 1 && $failed -gt 0 ]]; then
+    log "kept $work (logs in $work/logs)"
+  else
+    rm -rf --one-file-system "$work"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+ssh-keygen -q -t ed25519 -N '' -C repin-test -f "$work/id"
+# Deploy a snapshot: a rebuild of dist/ during the run must not change it.
+install -m 755 "$script" "$work/repin"
+mkdir -p "$work/logs"
+
+boot() {
+  local name=$1 affinity=$2 root=$work/$1/root
+  mkdir -p "$work/$name"/{upper,work,root}
+  mount -t overlay overlay -o "lowerdir=$rootfs,upperdir=$work/$name/upper,workdir=$work/$name/work" "$root" ||
+    die "overlay mount failed"
+  port[$name]=$(free_port)
+  echo "$name" >"$root/etc/hostname"
+  ssh-keygen -A -f "$root" >/dev/null
+  install -d -m 700 "$root/root/.ssh"
+  install -m 600 "$work/id.pub" "$root/root/.ssh/authorized_keys"
+  printf 'Port %s\nListenAddress 127.0.0.1\nPermitRootLogin prohibit-password\nPasswordAuthentication no\nUsePAM no\nUseDNS no\n' \
+    "${port[$name]}" >"$root/etc/ssh/sshd_config.d/repin-test.conf"
+  # A hypervisor's libvirtd runs for good; Debian's idles out after 120 s.
+  echo 'LIBVIRTD_ARGS=""' >>"$root/etc/default/libvirtd"
+  systemd-nspawn --boot --register=no --keep-unit --quiet -M "$name" -D "$root" \
+    --cpu-affinity="$affinity" </dev/null >"$work/logs/console-$name.log" 2>&1 &
+  pid[$name]=$!
+}
+
+on() { local h=$1; shift; ssh -q -p "${port[$h]}" -i "$work/id" -o BatchMode=yes -o StrictHostKeyChecking=no \
+  -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=5 root@127.0.0.1 "$@"; }
+
+# hv-a sees every CPU of this machine; hv-b only CPU 0 (repin reads
+# Cpus_allowed_list, which the container's affinity restricts).
+boot hv-a "0-$(($(nproc) - 1))"
+boot hv-b 0
+for h in "${hosts[@]}"; do
+  for ((i = 0; i < 120; i++)); do
+    on "$h" 'systemctl is-active -q libvirtd' 2>/dev/null && break
+    kill -0 "${pid[$h]}" 2>/dev/null || { tail -20 "$work/logs/console-$h.log" >&2; die "$h did not boot"; }
+    sleep 1
+  done
+  ((i < 120)) || die "$h: no ssh/libvirtd after 120 s"
+done
+log "containers up after $((SECONDS - started)) s (hv-a :${port[hv-a]}, hv-b :${port[hv-b]})"
+
+cat >"$work/inventory.yml" <<EOF
+all:
+  children:
+    hypervisors:
+      hosts:
+        hv-a: {ansible_host: 127.0.0.1, ansible_port: ${port[hv-a]}}
+        hv-b:
+          ansible_host: 127.0.0.1
+          ansible_port: ${port[hv-b]}
+          repin_domains: {vm-strict: {policy: strict}}
+      vars:
+        ansible_user: root
+        ansible_ssh_private_key_file: $work/id
+        ansible_ssh_common_args: -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR
+        repin_script_src: $work/repin
+EOF
+
+# --- helpers ----------------------------------------------------------------
+export ANSIBLE_CONFIG=$repo/ansible/ansible.cfg ANSIBLE_NOCOLOR=1 ANSIBLE_ROLES_PATH=$repo/ansible/roles
+step_log=
+current=
+step() { current=$1; step_log=$work/logs/$(printf '%02d' $((passed + failed + 1)))-${1// /-}.log; : >"$step_log"; }
+pass() { passed=$((passed + 1)); echo "PASS $current"; }
+fail() {
+  failed=$((failed + 1)); echo "FAIL $current: $*"
+  [[ -s $step_log ]] && { echo "---- last lines of $(basename "$step_log")"; tail -25 "$step_log"; echo "----"; }
+}
+play() { ansible-playbook -i "$work/inventory.yml" "$@" >>"$step_log" 2>&1; }
+# changed=N from the recap of the last play in the step's log
+changed() { grep -E "^$1 +: ok=" "$step_log" | tail -1 | sed -E 's/.*changed=([0-9]+).*/\1/'; }
+daemon_pid() { on "$1" systemctl show -p MainPID --value libvirtd; }
+# Everything a run may write: checked before and after check mode.
+fs_state() {
+  on "$1" 'find /etc /usr/local /var/lib/repin /var/log/libvirt -xdev -printf "%p %y %m %s %T@\n" 2>/dev/null | sort | sha256sum'
+}
+domain_xml() { # name cpuset
+  printf '%s' "<domain type='qemu'><name>$1</name><memory unit='MiB'>64</memory><vcpu placement='static'>1</vcpu><cputune><vcpupin vcpu='0' cpuset='$2'/></cputune><os><type arch='x86_64'>hvm</type></os><devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices></domain>"
+}
+check() { "$@" >>"$step_log" 2>&1; }
+
+# --- steps ------------------------------------------------------------------
+step "ansible-lint production profile"
+if (cd "$repo/ansible" && ansible-lint --offline --profile production --nocolor) >>"$step_log" 2>&1; then pass; else fail "lint findings"; fi
+
+step "check mode on fresh hosts writes nothing"
+before_a=$(fs_state hv-a) before_b=$(fs_state hv-b) pid_a=$(daemon_pid hv-a)
+if ! play "$repo/ansible/site.yml" --check --diff; then fail "check-mode run failed"
+elif [[ $(fs_state hv-a) != "$before_a" || $(fs_state hv-b) != "$before_b" ]]; then fail "files changed in check mode"
+elif [[ $(daemon_pid hv-a) != "$pid_a" ]]; then fail "libvirtd restarted in check mode"
+elif ! grep -q '"policy": "remap"' "$step_log"; then fail "--diff does not show the config"
+elif [[ $(changed hv-a) == 0 ]]; then fail "check mode reports no changes on a fresh host"
+else pass; fi
+
+step "run failing before handlers leaves the restart pending"
+pid_a=$(daemon_pid hv-a)
+play "$here/interrupted.yml" -l hv-a
+if ! grep -q 'interrupted on purpose' "$step_log"; then fail "the interrupted play did not reach its failing task"
+elif ! on hv-a test -f /var/lib/repin/.restart-pending; then fail "no restart marker after the interrupted run"
+elif [[ $(daemon_pid hv-a) != "$pid_a" ]]; then fail "libvirtd restarted although handlers never ran"
+else pass; fi
+
+step "install restarts libvirtd once and puts the hook in place"
+if ! play "$repo/ansible/site.yml" -l hv-a; then fail "site.yml failed"
+elif [[ $(daemon_pid hv-a) == "$pid_a" ]]; then fail "libvirtd was not restarted"
+elif on hv-a test -e /var/lib/repin/.restart-pending; then fail "restart marker left behind"
+elif ! on hv-a 'head -c 64 /etc/libvirt/hooks/qemu' | head -2 | grep -q '^// repin '; then fail "no repin hook at /etc/libvirt/hooks/qemu"
+elif [[ $(on hv-a 'head -1 /etc/libvirt/hooks/qemu') != '#!/usr/bin/node' ]]; then fail "hook shebang is not #!/usr/bin/node"
+elif ! on hv-a 'test -x /usr/local/lib/repin/repin && test "$(readlink /usr/local/bin/repin)" = /usr/local/lib/repin/repin'; then fail "script or link missing"
+elif ! on hv-a 'systemctl is-enabled -q repin-reconcile.path && systemctl is-active -q repin-reconcile.path'; then fail "repin-reconcile.path not enabled and active"
+elif ! on hv-a 'python3 -c "import json; c=json.load(open(\"/etc/libvirt/repin.json\")); assert c[\"policy\"] == \"remap\", c"' >>"$step_log" 2>&1; then fail "config not written"
+else pass; fi
+
+step "repin host works on the target"
+if on hv-a '/usr/local/bin/repin host --json' >"$work/hv-a.json" 2>>"$step_log" &&
+  python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); assert p["usable"], p' "$work/hv-a.json" >>"$step_log" 2>&1; then pass
+else cat "$work/hv-a.json" >>"$step_log"; fail "repin host --json gave no usable profile"; fi
+
+step "hook answers migrate begin on the target"
+# Pinned to CPU 63, absent here: the filter must print a rewritten definition.
+out=$(domain_xml vm-moving 63 | on hv-a '/etc/libvirt/hooks/qemu vm-moving migrate begin -' 2>>"$step_log"); rc=$?
+fits=$(domain_xml vm-fits 0 | on hv-a '/etc/libvirt/hooks/qemu vm-fits migrate begin -' 2>>"$step_log"); rc2=$?
+other=$(domain_xml vm-fits 63 | on hv-a '/etc/libvirt/hooks/qemu vm-fits started begin -' 2>>"$step_log"); rc3=$?
+printf 'rewrite rc=%s out=%s\nfits rc=%s out=%s\nstarted rc=%s out=%s\n' "$rc" "$out" "$rc2" "$fits" "$rc3" "$other" >>"$step_log"
+if ((rc != 0)); then fail "migrate begin exited $rc"
+elif ! grep -q "<vcpupin" <<<"$out" || grep -q "cpuset=.63" <<<"$out"; then fail "no rewritten XML for a guest pinned to CPU 63"
+elif ((rc2 != 0)) || [[ -n ${fits//[[:space:]]/} ]]; then fail "a fitting guest did not give empty output (rc=$rc2)"
+elif ((rc3 != 0)) || [[ -n $other ]]; then fail "started begin is not a silent no-op (rc=$rc3)"
+else pass; fi
+
+step "second run changed=0 and no restart"
+pid_a=$(daemon_pid hv-a)
+if ! play "$repo/ansible/site.yml" -l hv-a; then fail "site.yml failed"
+elif [[ $(changed hv-a) != 0 ]]; then fail "changed=$(changed hv-a)"
+elif [[ $(daemon_pid hv-a) != "$pid_a" ]]; then fail "libvirtd restarted"
+else pass; fi
+
+step "check mode on a converged host changed=0"
+if ! play "$repo/ansible/site.yml" -l hv-a --check --diff; then fail "check-mode run failed"
+elif [[ $(changed hv-a) != 0 ]]; then fail "changed=$(changed hv-a)"
+else pass; fi
+
+step "config-only change does not restart"
+if ! play "$repo/ansible/site.yml" -l hv-a -e '{"repin_journal_keep": 50, "repin_on_error": "fail"}'; then fail "site.yml failed"
+elif [[ $(changed hv-a) == 0 ]]; then fail "config change reported changed=0"
+elif [[ $(daemon_pid hv-a) != "$pid_a" ]]; then fail "libvirtd restarted on a config change"
+elif ! on hv-a 'grep -q "\"keep\": 50" /etc/libvirt/repin.json'; then fail "config not updated"
+else pass; fi
+
+step "invalid config is rejected by repin config check"
+sum=$(on hv-a sha256sum /etc/libvirt/repin.json)
+if play "$repo/ansible/site.yml" -l hv-a -e repin_allowed_cpus=banana; then fail "a bad cpuset was accepted"
+elif [[ $(on hv-a sha256sum /etc/libvirt/repin.json) != "$sum" ]]; then fail "the live config changed"
+elif ! grep -q 'allowedCpus' "$step_log"; then fail "the failure does not name allowedCpus"
+else pass; fi
+
+step "foreign hook: main fails clearly and leaves it alone"
+on hv-b 'mkdir -p /etc/libvirt/hooks && printf "#!/bin/sh\n# site hook, not repin\nexit 0\n" >/etc/libvirt/hooks/qemu &&
+  chmod 755 /etc/libvirt/hooks/qemu && systemctl restart libvirtd'
+foreign=$(on hv-b sha256sum /etc/libvirt/hooks/qemu) pid_b=$(daemon_pid hv-b)
+if play "$repo/ansible/site.yml" -l hv-b -e repin_hook_mode=main; then fail "mode main succeeded over a foreign hook"
+elif ! grep -q "is not repin's" "$step_log"; then fail "no clear message about the foreign hook"
+elif [[ $(on hv-b sha256sum /etc/libvirt/hooks/qemu) != "$foreign" ]]; then fail "foreign hook modified"
+else pass; fi
+
+step "foreign hook: auto installs a drop-in, hook byte-identical, no restart"
+if ! play "$repo/ansible/site.yml" -l hv-b -e repin_hook_mode=auto; then fail "site.yml failed"
+elif [[ $(on hv-b sha256sum /etc/libvirt/hooks/qemu) != "$foreign" ]]; then fail "foreign hook modified"
+elif ! on hv-b 'sed -n 2p /etc/libvirt/hooks/qemu.d/50-repin | grep -q "^// repin "'; then fail "no repin drop-in"
+elif [[ $(daemon_pid hv-b) != "$pid_b" ]]; then fail "libvirtd restarted although a qemu hook existed"
+else pass; fi
+
+step "audit report across two hosts with different CPU counts"
+ncpu=$(nproc)
+for vm in "vm-spread:$((ncpu - 1))" "vm-small:0" "vm-strict:$((ncpu - 1))"; do
+  domain_xml "${vm%%:*}" "${vm#*:}" | on hv-a 'cat >/tmp/d.xml && virsh -q define /tmp/d.xml' >>"$step_log" 2>&1
+done
+domain_xml vm-b 0 | on hv-b 'cat >/tmp/d.xml && virsh -q define /tmp/d.xml' >>"$step_log" 2>&1
+report=$work/report
+if ((ncpu < 2)); then fail "needs at least 2 CPUs to give the hosts different CPU counts"
+elif ! play "$repo/ansible/audit.yml" -e "repin_audit_dir=$report"; then fail "audit.yml failed"
+elif [[ ! -s $report/audit-report.md || ! -s $report/audit-report.json ]]; then fail "report files missing"
+elif ! python3 - "$report/audit-report.json" >>"$step_log" 2>&1 <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+got = {(e["vm"], e["target"]): e["verdict"] for e in r["results"]}
+want = {("vm-spread", "hv-b"): "rewrite", ("vm-small", "hv-b"): "fits",
+        ("vm-strict", "hv-b"): "refused", ("vm-b", "hv-a"): "fits"}
+assert got == want, got
+EOF
+then cat "$report/audit-report.md" >>"$step_log"; fail "unexpected verdicts in audit-report.json"
+elif ! grep -q 'would rewrite (' "$report/audit-report.md"; then cat "$report/audit-report.md" >>"$step_log"; fail "no 'would rewrite' in the Markdown table"
+else pass; fi
+[[ -s $report/audit-report.md ]] && { echo "---- audit-report.md"; cat "$report/audit-report.md"; echo "----"; }
+
+step "uninstall removes only repin's files"
+if ! play "$repo/ansible/uninstall.yml"; then fail "uninstall.yml failed"
+elif on hv-a 'test -e /etc/libvirt/hooks/qemu || test -e /usr/local/lib/repin || test -L /usr/local/bin/repin ||
+  test -e /etc/libvirt/repin.json || test -e /etc/systemd/system/repin-reconcile.path || test -e /var/lib/repin'; then fail "repin files left on hv-a"
+elif on hv-b 'test -e /etc/libvirt/hooks/qemu.d/50-repin'; then fail "drop-in left on hv-b"
+elif [[ $(on hv-b sha256sum /etc/libvirt/hooks/qemu) != "$foreign" ]]; then fail "foreign hook touched by uninstall"
+else pass; fi
+
+step "uninstall again changed=0"
+if ! play "$repo/ansible/uninstall.yml"; then fail "uninstall.yml failed"
+elif [[ $(changed hv-a) != 0 || $(changed hv-b) != 0 ]]; then fail "changed=$(changed hv-a)/$(changed hv-b)"
+else pass; fi
+
+log "finished in $((SECONDS - started)) s"
+echo "$passed passed, $failed failed"
+((failed == 0))
