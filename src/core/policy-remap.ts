@@ -11,6 +11,7 @@ import type { Host } from './host.js';
 import type { Change } from './plan.js';
 import { poolFor, type Pools } from './pools.js';
 import { change } from './release.js';
+import { NodeVotes } from './node-votes.js';
 import { planCellNodes } from './remap-cells.js';
 import { collectDemands, orderDemands, vcpuCells, type Demand } from './remap-demands.js';
 
@@ -146,12 +147,7 @@ function remapNodePins(pins: DomainPins, misfits: readonly NodePin[], pools: Poo
   const nodeOf = new Map(host.cpus.map((c) => [c.id, c.node]));
   const cellOf = vcpuCells(pins);
   const moved = new Map(cpuChanges.filter((c) => c.element === 'vcpupin').map((c) => [c.id, c.new]));
-  const votes = new Map<number, Map<number, number>>();
-  const vote = (cell: number, node: number): void => {
-    const tally = votes.get(cell) ?? new Map<number, number>();
-    tally.set(node, (tally.get(node) ?? 0) + 1);
-    votes.set(cell, tally);
-  };
+  const votes = new NodeVotes();
   for (const pin of pins.cpuPins) {
     if (pin.kind !== 'vcpupin') continue;
     const next = moved.get(pin.id);
@@ -159,13 +155,10 @@ function remapNodePins(pins: DomainPins, misfits: readonly NodePin[], pools: Poo
     for (const cpu of cpus.ids) {
       const node = nodeOf.get(cpu);
       if (node === undefined || !pools.nodes.has(node)) continue;
-      vote(-1, node);
-      const cell = pin.id === undefined ? undefined : cellOf.get(pin.id);
-      if (cell !== undefined) vote(cell, node);
+      votes.add(pin.id === undefined ? undefined : cellOf.get(pin.id), node);
     }
   }
-  const top = (cell: number): number | undefined =>
-    [...(votes.get(cell) ?? new Map<number, number>()).entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0];
+  const top = (cell: number): number | undefined => votes.top(cell);
   return misfits.map((pin) => {
     const kept = pin.nodes.intersect(pools.nodes);
     const cellNode = pin.cell === undefined ? undefined : top(pin.cell);

@@ -7,6 +7,7 @@ import type { CpuSet } from './cpuset.js';
 import type { DomainPins } from './domain-pins.js';
 import type { Host } from './host.js';
 import type { Demand } from './remap-demands.js';
+import { NodeVotes } from './node-votes.js';
 import { vcpuCells } from './remap-demands.js';
 
 export function planCellNodes(pins: DomainPins, demands: readonly Demand[], kept: CpuSet, allocator: CpuAllocator, host: Host): Map<number, number> {
@@ -19,20 +20,13 @@ export function planCellNodes(pins: DomainPins, demands: readonly Demand[], kept
     if (pin.kind === 'numatune') boundNode.set(-1, first);
   }
   const cellOf = vcpuCells(pins);
-  const keptVotes = new Map<number, Map<number, number>>();
-  const vote = (cell: number, node: number): void => {
-    const votes = keptVotes.get(cell) ?? new Map<number, number>();
-    votes.set(node, (votes.get(node) ?? 0) + 1);
-    keptVotes.set(cell, votes);
-  };
+  const keptVotes = new NodeVotes();
   for (const pin of pins.cpuPins) {
     for (const cpu of pin.cpus.ids) {
       if (!kept.has(cpu)) continue;
       const node = allocator.nodeOfCpu(cpu);
       if (node === undefined) continue;
-      vote(-1, node);
-      const cell = pin.kind === 'vcpupin' && pin.id !== undefined ? cellOf.get(pin.id) : undefined;
-      if (cell !== undefined) vote(cell, node);
+      keptVotes.add(pin.kind === 'vcpupin' && pin.id !== undefined ? cellOf.get(pin.id) : undefined, node);
     }
   }
   const cells = [...new Set(demands.map((d) => d.cell ?? -1))].sort((a, b) => a - b);
@@ -41,9 +35,8 @@ export function planCellNodes(pins: DomainPins, demands: readonly Demand[], kept
   const taken = new Set<number>();
   const byFree = allocator.nodesByFreeCount();
   for (const cell of cells) {
-    const votes = [...(keptVotes.get(cell) ?? new Map<number, number>()).entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     const node =
-      boundNode.get(cell) ?? votes[0]?.[0] ?? (cell === -1 ? chosen.get(0) : undefined) ?? byFree.find((n) => !taken.has(n)) ?? byFree[0];
+      boundNode.get(cell) ?? keptVotes.top(cell) ?? (cell === -1 ? chosen.get(0) : undefined) ?? byFree.find((n) => !taken.has(n)) ?? byFree[0];
     if (node === undefined) continue;
     chosen.set(cell, node);
     taken.add(node);
