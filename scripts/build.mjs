@@ -12,7 +12,7 @@
 // measures both). On any other call the stub reads its own file and compiles
 // only the payload that call needs.
 import { build } from 'esbuild';
-import { readFileSync, chmodSync, writeFileSync } from 'node:fs';
+import { readFileSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 
 const node = process.env.REPIN_NODE ?? '/usr/bin/node';
 if (!node.startsWith('/')) throw new Error(`REPIN_NODE must be an absolute path, got ${node}`);
@@ -112,6 +112,7 @@ for (const heavy of ['src/entry.ts', 'src/hook/filter.ts', 'src/cli/main.ts', 's
 }
 
 const text = `${stubText}${sections.join('')}`;
+mkdirSync('dist', { recursive: true }); // a fresh clone has none
 writeFileSync('dist/repin', text);
 chmodSync('dist/repin', 0o755);
 // The repo is "type": "module"; the bundle is CommonJS wherever it runs.
