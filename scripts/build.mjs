@@ -62,16 +62,32 @@ for (const [section, entry] of [['hook', 'src/hook/entry.ts'], ['cli', 'src/entr
 // src/main.ts's `import('./hook/entry.js')` and `import('./entry.js')` become this loader for
 // their section. It runs in the bundle's own module scope (require, module, __filename of the
 // hook file), strips the `//` and compiles the section with line numbers that match the file.
+const token = (what, section) => `@@${what}-${section}`.padEnd(16, '@');
 const loader = (section) => `
-const { readFileSync } = require('node:fs');
+const { closeSync, openSync, readSync } = require('node:fs');
 const { compileFunction } = require('node:vm');
-const text = readFileSync(__filename, 'utf8');
-const mark = text.lastIndexOf(${JSON.stringify(`\n${markOf(section)}\n`)});
-if (mark < 0) throw new Error(__filename + ': the repin ${section} payload is missing; rebuild or reinstall repin');
-const start = mark + ${markOf(section).length + 2};
-const next = text.indexOf(${JSON.stringify(`\n${MARK} `)}, start - 1);
-const source = text.slice(start, next < 0 ? text.length : next + 1).replaceAll('\\n//', '\\n').slice(2);
-const lineOffset = text.slice(0, start).split('\\n').length - 1;
+// Byte offsets of this section counted from the end of the shebang line (written in after the
+// payloads were laid out): \`repin install --node\` and the Ansible role may rewrite the shebang.
+const from = Number(${JSON.stringify(token('start', section))});
+const to = Number(${JSON.stringify(token('end', section))});
+const lineOffset = Number(${JSON.stringify(token('line', section))});
+const fd = openSync(__filename, 'r');
+const buffer = Buffer.allocUnsafe(to - from);
+try {
+  const head = Buffer.allocUnsafe(4096);
+  const shebang = head.subarray(0, readSync(fd, head, 0, head.length, 0)).indexOf(10);
+  const start = shebang + from;
+  if (shebang < 0 || !(buffer.length > 0)) throw new Error(__filename + ': the repin ${section} payload is missing; rebuild or reinstall repin');
+  let got = 0;
+  while (got < buffer.length) {
+    const n = readSync(fd, buffer, got, buffer.length - got, start + got);
+    if (n === 0) throw new Error(__filename + ': the repin ${section} payload is cut short; rebuild or reinstall repin');
+    got += n;
+  }
+} finally {
+  closeSync(fd);
+}
+const source = buffer.toString('latin1').replaceAll('\\n//', '\\n').slice(2);
 const payload = { exports: {} };
 compileFunction(source, ['exports', 'require', 'module', '__filename', '__dirname'], { filename: __filename, lineOffset })(
   payload.exports, require, payload, __filename, __dirname);
@@ -111,7 +127,25 @@ for (const heavy of ['src/entry.ts', 'src/hook/filter.ts', 'src/cli/main.ts', 's
   if (inputs.has(heavy)) throw new Error(`the stub must not include ${heavy}: it belongs in a payload`);
 }
 
-const text = `${stubText}${sections.join('')}`;
+// Lay the file out, then write each section's byte range and first line into the stub. The
+// tokens and the numbers have the same width, so writing them in moves nothing. (ASCII only:
+// bytes and characters are the same.)
+let text = `${stubText}${sections.join('')}`;
+for (const section of Object.keys(payloads)) {
+  const mark = `${markOf(section)}\n`;
+  const markAt = text.lastIndexOf(`\n${mark}`) + 1;
+  const start = markAt + mark.length;
+  const next = text.indexOf(`\n${MARK} `, start);
+  const end = next < 0 ? text.length : next + 1;
+  const line = text.slice(0, start).split('\n').length - 1;
+  const shebangEnd = text.indexOf('\n');
+  for (const [what, value] of [['start', start - shebangEnd], ['end', end - shebangEnd], ['line', line]]) {
+    const t = token(what, section);
+    if (text.split(t).length !== 2) throw new Error(`build: expected exactly one ${t} in the stub`);
+    text = text.replace(t, String(value).padStart(t.length, '0'));
+  }
+}
+if (/[^\x00-\x7f]/.test(text)) throw new Error('build: the bundle must be ASCII (payload offsets are byte offsets)');
 mkdirSync('dist', { recursive: true }); // a fresh clone has none
 writeFileSync('dist/repin', text);
 chmodSync('dist/repin', 0o755);

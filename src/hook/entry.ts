@@ -7,6 +7,15 @@ import { isFilterCall } from './is-hook.js';
 
 export async function hookMain(io: Io): Promise<number> {
   const op = io.argv[1];
+  if (op === 'release') {
+    // The bundle's stub handles this itself; this path serves `repin hook` and in-process callers.
+    try {
+      (await import('./release.js')).hookRelease(io);
+    } catch {
+      // a release hook never fails
+    }
+    return 0;
+  }
   if (op === undefined || !isFilterCall(io.argv)) return 0;
   try {
     const { runFilter } = await import('./filter.js');

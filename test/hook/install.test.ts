@@ -79,6 +79,18 @@ describe('install / uninstall', () => {
     expect(again.stdout).to.match(/no repin hook/);
   });
 
+  it('a hook installed with a longer node path still finds its code (payload offsets count from the shebang)', () => {
+    expect(repin('install', '--node', '/opt/some/much/longer/path/to/bin/node').code).to.equal(0);
+    const xml = readFileSync('examples/dedicated-1to1.xml', 'utf8');
+    const run = runScript(join(hooks, 'qemu'), ['db-primary', 'migrate', 'begin', '-'], xml, {
+      REPIN_CONFIG: config,
+      REPIN_HOST: 'examples/hosts/small.json',
+      REPIN_JOURNAL_DIR: join(dir, 'journal'),
+    });
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.include('<vcpupin vcpu="0" cpuset="0"/>');
+  });
+
   it('rejects a relative node path', () => {
     const run = repin('install', '--node', 'node');
     expect(run.code).to.equal(2);
