@@ -4,15 +4,17 @@
 // The shebang names an absolute node: libvirt runs hooks with a minimal PATH.
 // REPIN_NODE sets it at build time; `repin install --node` at install time.
 //
-// The file has three parts. The stub (src/main.ts, ~1 KiB) runs first and
+// The file has three parts. The stub (src/main.ts, a few KiB) runs first and
 // ends every hook call that is not a filter. The payloads follow as `//`
-// comment lines: V8 must parse a whole script before running any of it, and
-// pre-parsing ~450 KiB of code costs a pass-through call more than all the
-// rest of its work, while skipping comments is nearly free (bench/run.mjs
-// measures both). On any other call the stub reads its own file and compiles
-// only the payload that call needs.
+// comment lines holding deflated, base64-encoded code: Node reads and V8
+// scans the whole script before running any of it, so every hook call pays
+// for the file's size, and pre-parsing ~450 KiB of code would cost a
+// pass-through call more than all the rest of its work. On any other call
+// the stub reads just its payload's bytes (offsets written in below),
+// inflates it and compiles it (bench/run.mjs measures all of this).
 import { build } from 'esbuild';
 import { readFileSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { deflateRawSync } from 'node:zlib';
 
 const node = process.env.REPIN_NODE ?? '/usr/bin/node';
 if (!node.startsWith('/')) throw new Error(`REPIN_NODE must be an absolute path, got ${node}`);
@@ -70,7 +72,6 @@ const { compileFunction } = require('node:vm');
 // payloads were laid out): \`repin install --node\` and the Ansible role may rewrite the shebang.
 const from = Number(${JSON.stringify(token('start', section))});
 const to = Number(${JSON.stringify(token('end', section))});
-const lineOffset = Number(${JSON.stringify(token('line', section))});
 const fd = openSync(__filename, 'r');
 const buffer = Buffer.allocUnsafe(to - from);
 try {
@@ -87,9 +88,9 @@ try {
 } finally {
   closeSync(fd);
 }
-const source = buffer.toString('latin1').replaceAll('\\n//', '\\n').slice(2);
+const source = require('node:zlib').inflateRawSync(Buffer.from(buffer.toString('latin1').replaceAll('\\n//', '').slice(2), 'base64')).toString('utf8');
 const payload = { exports: {} };
-compileFunction(source, ['exports', 'require', 'module', '__filename', '__dirname'], { filename: __filename, lineOffset })(
+compileFunction(source, ['exports', 'require', 'module', '__filename', '__dirname'], { filename: __filename + '#${section}' })(
   payload.exports, require, payload, __filename, __dirname);
 module.exports = payload.exports;
 `;
@@ -120,7 +121,11 @@ for (const [section, result] of Object.entries(payloads)) {
   // The `//` encoding is reversible only if every line break is a \n (charset ascii rules out U+2028/9).
   if (/\r/.test(code)) throw new Error(`${section} payload contains a carriage return; the // comment encoding would break it`);
   if (code.includes(MARK)) throw new Error(`${section} payload contains the payload mark`);
-  sections.push(`${markOf(section)}\n${code.split('\n').map((line) => `//${line}`).join('\n')}\n`);
+  // Deflated and base64-encoded in 120-column comment lines: the file every hook call makes
+  // Node read and scan is a third of the size, and inflating one payload takes about a millisecond.
+  const packed = deflateRawSync(Buffer.from(code, 'utf8'), { level: 9 }).toString('base64');
+  const lines = packed.match(/.{1,120}/g) ?? [];
+  sections.push(`${markOf(section)}\n${lines.map((line) => `//${line}`).join('\n')}\n`);
 }
 const inputs = new Set(Object.keys(stub.metafile.inputs));
 for (const heavy of ['src/entry.ts', 'src/hook/filter.ts', 'src/cli/main.ts', 'src/core/xml.ts']) {
@@ -137,9 +142,8 @@ for (const section of Object.keys(payloads)) {
   const start = markAt + mark.length;
   const next = text.indexOf(`\n${MARK} `, start);
   const end = next < 0 ? text.length : next + 1;
-  const line = text.slice(0, start).split('\n').length - 1;
   const shebangEnd = text.indexOf('\n');
-  for (const [what, value] of [['start', start - shebangEnd], ['end', end - shebangEnd], ['line', line]]) {
+  for (const [what, value] of [['start', start - shebangEnd], ['end', end - shebangEnd]]) {
     const t = token(what, section);
     if (text.split(t).length !== 2) throw new Error(`build: expected exactly one ${t} in the stub`);
     text = text.replace(t, String(value).padStart(t.length, '0'));
