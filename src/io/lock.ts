@@ -1,8 +1,7 @@
-// A lock file so that two `repin reconcile` runs never both redefine a
-// domain. Created with O_EXCL and holding "<pid> <token>"; a lock whose
+// A lock file: two `repin reconcile` runs never both redefine a domain, and
+// two hooks never plan reservations at once (src/io/reservations.ts). Created with O_EXCL and holding "<pid> <token>"; a lock whose
 // process is gone is stale and broken, under a second short-lived lock so two
 // runs breaking it at once cannot delete each other's fresh lock.
-import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -90,7 +89,8 @@ function breakStale(path: string, stale: string): void {
 export function tryLock(path: string): LockResult {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   for (let attempt = 0; attempt < 3; attempt++) {
-    const token = randomUUID();
+    // Unique within this process is enough (it tells our own locks from a reused pid's); no node:crypto on the hook path.
+    const token = `${process.hrtime.bigint().toString(36)}${Math.random().toString(36).slice(2)}`;
     const content = `${process.pid} ${token}\n`;
     if (create(path, content)) {
       heldHere.add(token);

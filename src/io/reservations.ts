@@ -2,10 +2,12 @@
 // so two migrations planned at the same moment never get the same free CPUs.
 // A reservation ends when the guest is seen running (its CPUs then show in
 // /proc), when its `release` hook fires, or after a time-out. A hook killed
-// while holding the lock leaves a pid behind; the next one sees it is dead.
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+// while holding the lock leaves a pid behind; the next one sees it is dead
+// (src/io/lock.ts).
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CpuSet, parseCpuset } from '../core/cpuset.js';
+import { tryLock, type Lock } from './lock.js';
 
 export interface Reservation {
   readonly uuid: string;
@@ -18,71 +20,36 @@ export interface Reservation {
 export const RESERVATION_TTL_MS = 120_000;
 const LOCK = 'lock';
 const FILE = 'reservations.json';
-const STALE_LOCK_MS = 30_000;
 
 function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Run `fn` holding the host-wide lock; after `waitMs` run it anyway (a hook must never hang). */
 export function withHostLock<T>(dir: string, fn: (locked: boolean) => T, waitMs = 3000): T {
-  const lock = join(dir, LOCK);
-  let locked = false;
+  let lock: Lock | undefined;
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const deadline = Date.now() + waitMs;
-    while (!locked) {
-      try {
-        const fd = openSync(lock, 'wx', 0o600);
-        writeSync(fd, String(process.pid));
-        closeSync(fd);
-        locked = true;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') break;
-        if (isStale(lock)) {
-          try {
-            unlinkSync(lock);
-          } catch {
-            // someone else removed it first
-          }
-          continue;
-        }
-        if (Date.now() >= deadline) break;
-        sleep(10);
+    for (;;) {
+      const result = tryLock(join(dir, LOCK));
+      if ('lock' in result) {
+        lock = result.lock;
+        break;
       }
+      if (Date.now() >= deadline) break;
+      sleep(10);
     }
   } catch {
-    locked = false;
+    lock = undefined; // an unusable run dir: plan without the lock rather than fail
   }
   try {
-    return fn(locked);
+    return fn(lock !== undefined);
   } finally {
-    if (locked) {
-      try {
-        unlinkSync(lock);
-      } catch {
-        // nothing to do
-      }
+    try {
+      lock?.release();
+    } catch {
+      // nothing to do
     }
-  }
-}
-
-function isStale(lock: string): boolean {
-  try {
-    const pid = Number(readFileSync(lock, 'utf8').trim());
-    if (Number.isInteger(pid) && pid > 0 && !alive(pid)) return true;
-    return Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS;
-  } catch {
-    return false;
   }
 }
 

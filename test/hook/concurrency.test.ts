@@ -71,7 +71,7 @@ describe('concurrent arrivals: host-wide lock and reservations', () => {
 
   it("a killed hook's lock (dead pid) is taken over at once", () => {
     mkdirSync(join(root, 'run/repin'), { recursive: true });
-    writeFileSync(join(root, 'run/repin/lock'), '999999999'); // above pid_max: no such process
+    writeFileSync(join(root, 'run/repin/lock'), '999999999 k1llt0ken\n'); // as a killed hook leaves it; pid above pid_max
     const run = runScript(hook.hook, ['vm-a', 'migrate', 'begin', '-'], incoming('vm-a', 'aaaaaaaa-0000-4000-8000-000000000000'), env);
     expect(run.code).to.equal(0);
     expect(run.ms).to.be.below(2500);
