@@ -45,7 +45,7 @@ export async function runFilter(io: Io, op: string): Promise<number> {
       const planned = filterDomainXml(input, host, config, undefined, now, timings, (pins, base) =>
         base.occupancy ? base : withLocalOccupancy(root, dir, pins, base),
       );
-      if (locked && planned.plan.outcome !== 'refused') reserve(dir, planned);
+      if (locked && planned.plan.outcome !== 'refused') reserve(dir, planned, host.usable);
       return planned;
     });
   } catch (error) {
@@ -108,13 +108,15 @@ export async function runFilter(io: Io, op: string): Promise<number> {
   return code;
 }
 
-/** Record the CPUs this domain will hold alone until it is seen running. */
-function reserve(dir: string, result: FilterResult): void {
+/** Record the CPUs of this host that the domain will hold alone until it is seen running. */
+function reserve(dir: string, result: FilterResult, usable: CpuSet): void {
+  // In shadow mode libvirt starts the guest with its incoming pins: those are what it will hold.
   const changes = result.shadow ? [] : result.plan.changes;
-  const cpus = dedicatedCpusAfter(result.pins.cpuPins, changes);
+  const cpus = dedicatedCpusAfter(result.pins.cpuPins, changes).filter((cpu) => usable.has(cpu));
   const { uuid, name } = result.pins;
-  const others = loadReservations(dir).filter((r) => r.uuid !== uuid);
-  if (cpus.length === 0 && others.length === loadReservations(dir).length) return;
+  const all = loadReservations(dir);
+  const others = all.filter((r) => r.uuid !== uuid);
+  if (cpus.length === 0 && others.length === all.length) return;
   const mine = cpus.length === 0 ? [] : [{ uuid, name, cpus: CpuSet.of(cpus).toString(), expires: Date.now() + RESERVATION_TTL_MS }];
   try {
     saveReservations(dir, [...others, ...mine]);
