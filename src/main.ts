@@ -29,7 +29,14 @@ if (hook && io.argv[1] === 'release') {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`repin: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      if (hook) {
+        // The hook's code itself could not load (a damaged install): keep libvirt's XML, as onError keep would.
+        process.stderr.write(`repin: internal error, domain XML kept unchanged: ${text.split('\n')[0] ?? ''}\n`);
+        process.exitCode = 0;
+        return;
+      }
+      process.stderr.write(`repin: internal error: ${text}\n`);
       process.exitCode = 70;
     },
   );

@@ -1,6 +1,6 @@
 // The built bundle as libvirt runs it: argv + XML on stdin, minimal env.
 import { expect } from 'chai';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { hookCopy, runScript } from '../support/run-built.js';
@@ -160,6 +160,17 @@ describe('hook: the built script speaks libvirt’s hook protocol', () => {
     for (let i = 0; i < 5; i++) runScript(hook.hook, ['db-primary', 'migrate', 'begin', '-'], example('dedicated-1to1.xml'), env());
     expect(readdirSync(join(journal, 'captures'))).to.have.length(3);
     expect(entries()).to.have.length(5);
+  });
+
+  it('a damaged install (bundle cut short) keeps libvirt’s XML on filter ops and still passes the others through', () => {
+    const cut = join(work, 'cut');
+    mkdirSync(cut);
+    writeFileSync(join(cut, 'qemu'), readFileSync(hook.hook).subarray(0, 20_000));
+    const filter = runScript(join(cut, 'qemu'), ['db-primary', 'migrate', 'begin', '-'], example('dedicated-1to1.xml'), env());
+    expect(filter).to.include({ code: 0, stdout: '' });
+    expect(filter.stderr).to.match(/^repin: internal error, domain XML kept unchanged: .*payload is cut short/);
+    expect(filter.stderr.trim().split('\n')).to.have.length(1);
+    expect(runScript(join(cut, 'qemu'), ['db-primary', 'reconnect', 'begin', '-'], '', env())).to.include({ code: 0, stdout: '', stderr: '' });
   });
 
   it('runs with only node present: no node_modules beside the copied bundle', () => {
