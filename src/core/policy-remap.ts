@@ -13,7 +13,7 @@ import { poolFor, type Pools } from './pools.js';
 import { change } from './release.js';
 import { NodeVotes } from './node-votes.js';
 import { planCellNodes } from './remap-cells.js';
-import { collectDemands, orderDemands, vcpuCells, type Demand } from './remap-demands.js';
+import { collectDemands, orderDemands, vcpuCells } from './remap-demands.js';
 
 export interface RemapOptions {
   readonly overcommit?: boolean;
@@ -35,6 +35,8 @@ export function remapChanges(
   options: RemapOptions,
 ): RemapResult {
   const notes: string[] = [];
+  const misfitting = new Set(misfits.cpu);
+  // One substitution map per pool: with separate emulator CPUs, vCPU and emulator pins cannot share anyway.
   const classes = pools.vcpu.equals(pools.emulator)
     ? [{ pool: pools.vcpu, pins: pins.cpuPins }]
     : [
@@ -43,79 +45,94 @@ export function remapChanges(
       ];
   const grants = new Map<CpuPin, Map<number, Grant>>();
   for (const { pool, pins: classPins } of classes) {
-    const misfitting = classPins.filter((pin) => misfits.cpu.includes(pin));
-    if (misfitting.length === 0) continue;
-    const bad = (pin: CpuPin, cpu: number): boolean => !pool.has(cpu) || (!cpuPinFits(pin, pools, held) && pin.cpus.size === 1 && pin.kind !== 'vcpu');
-    const demands = collectDemands(pins, classPins, bad);
-    const kept = CpuSet.of(classPins.flatMap((pin) => pin.cpus.ids.filter((cpu) => !bad(pin, cpu))));
-    const allocator = new CpuAllocator({
-      host,
-      pool,
-      ownUsed: kept,
-      heldByOthers: held ?? CpuSet.empty,
-      floatingByOthers: host.occupancy?.floating ?? CpuSet.empty,
-      overcommit: options.overcommit === true,
-    });
-    const cellNode = planCellNodes(pins, demands, kept, allocator, host);
-    const partners = keptSiblingsByGuestCore(pins, classPins, bad, host);
-    const map = new Map<number, Grant>();
-    const shared: number[] = [];
-    const groups = orderDemands(demands);
-    const partnersOf = (group: readonly Demand[]): number[] => {
-      const first = group[0];
-      return first?.core === undefined ? [] : (partners.get(`${first.cell ?? -1}/${first.core}`) ?? []);
-    };
-    // First complete guest cores whose other vCPUs kept their CPUs: their free host siblings are spoken for.
-    for (const group of groups) {
-      const threads = partnersOf(group);
-      for (const demand of group) {
-        const grant = threads.length > 0 && !map.has(demand.cpu) ? takePartner(allocator, threads) : undefined;
-        if (grant) map.set(demand.cpu, grant);
-      }
-    }
-    for (const group of groups) {
-      const wanted = group.filter((d) => !map.has(d.cpu));
-      if (wanted.length === 0) continue;
-      const node = cellNode.get(wanted[0]?.cell ?? -1) ?? cellNode.get(-1);
-      const siblings = node !== undefined && wanted.length > 1 ? allocator.takeSiblings(node, wanted.length) : undefined;
-      for (const [i, demand] of wanted.entries()) {
-        const grant = siblings?.[i] ?? allocator.take(node);
-        if (!grant) {
-          return {
-            changes: [],
-            notes,
-            refusal: `remap: no CPU left for ${demand.cpu} (needed ${CpuSet.of(demands.map((d) => d.cpu)).size} substitutes; pool ${pool.toString() || 'empty'}, held by other domains ${held?.toString() || 'none'}, overcommit off)`,
-          };
-        }
-        if (grant.tier === 'shared' && demand.dedicated) shared.push(demand.cpu);
-        if (grant.tier === 'overcommit') notes.push(`CPU ${grant.cpu} is held by another domain; shared because overcommit is on`);
-        map.set(demand.cpu, grant);
-      }
-    }
-    if (shared.length > 0) {
-      notes.push(`host has too few free CPUs for distinct substitutes: ${CpuSet.of(shared).toString()} share CPUs the domain already uses`);
-    }
-    for (const pin of misfitting) grants.set(pin, map);
+    if (!classPins.some((pin) => misfitting.has(pin))) continue;
+    const result = substitutes({ pins, classPins, pool, pools, host, held, overcommit: options.overcommit === true });
+    if ('refusal' in result) return { changes: [], notes, refusal: result.refusal };
+    notes.push(...result.notes);
+    for (const pin of classPins) if (misfitting.has(pin)) grants.set(pin, result.map);
   }
   const changes: Change[] = [];
   for (const pin of pins.cpuPins) {
     const map = grants.get(pin);
-    if (!map) continue;
-    const pool = poolFor(pin.kind, pools);
-    const moved: string[] = [];
-    const ids = pin.cpus.ids.map((cpu) => {
-      const grant = map.get(cpu);
-      if (!grant || (pool.has(cpu) && cpuPinFits(pin, pools, held))) return cpu;
-      moved.push(`${cpu}→${grant.cpu} (${grant.tier}, node ${grant.node})`);
-      return grant.cpu;
-    });
-    const next = CpuSet.of(ids);
-    if (next.equals(pin.cpus)) continue;
-    const shown = moved.length > 4 ? [...moved.slice(0, 4), `… ${moved.length - 4} more`] : moved;
-    changes.push(change(pin, next.toString(), `remap: ${shown.join(', ')}`));
+    if (map) changes.push(...applyMap(pin, map, pools, held));
   }
   changes.push(...remapNodePins(pins, misfits.node, pools, changes, host));
   return { changes, notes };
+}
+
+interface ClassInput {
+  readonly pins: DomainPins;
+  readonly classPins: readonly CpuPin[];
+  readonly pool: CpuSet;
+  readonly pools: Pools;
+  readonly host: Host;
+  readonly held: CpuSet | undefined;
+  readonly overcommit: boolean;
+}
+
+/** The substitution map for one pool's pins: each CPU that does not fit → the CPU that replaces it. */
+function substitutes(input: ClassInput): { map: Map<number, Grant>; notes: string[] } | { refusal: string } {
+  const { pins, classPins, pool, pools, host, held } = input;
+  const bad = (pin: CpuPin, cpu: number): boolean => !pool.has(cpu) || (!cpuPinFits(pin, pools, held) && pin.cpus.size === 1 && pin.kind !== 'vcpu');
+  const demands = collectDemands(pins, classPins, bad);
+  const kept = CpuSet.of(classPins.flatMap((pin) => pin.cpus.ids.filter((cpu) => !bad(pin, cpu))));
+  const allocator = new CpuAllocator({
+    host,
+    pool,
+    ownUsed: kept,
+    heldByOthers: held ?? CpuSet.empty,
+    floatingByOthers: host.occupancy?.floating ?? CpuSet.empty,
+    overcommit: input.overcommit,
+  });
+  const cellNode = planCellNodes(pins, demands, kept, allocator, host);
+  const partners = keptSiblingsByGuestCore(pins, classPins, bad, host);
+  const map = new Map<number, Grant>();
+  const notes: string[] = [];
+  const shared: number[] = [];
+  const groups = orderDemands(demands);
+  // First complete guest cores whose other vCPUs kept their CPUs: their free host siblings are spoken for.
+  for (const group of groups) {
+    const first = group[0];
+    const threads = first?.core === undefined ? [] : (partners.get(`${first.cell ?? -1}/${first.core}`) ?? []);
+    for (const demand of group) {
+      const grant = threads.length > 0 && !map.has(demand.cpu) ? takePartner(allocator, threads) : undefined;
+      if (grant) map.set(demand.cpu, grant);
+    }
+  }
+  for (const group of groups) {
+    const wanted = group.filter((d) => !map.has(d.cpu));
+    if (wanted.length === 0) continue;
+    const node = cellNode.get(wanted[0]?.cell ?? -1) ?? cellNode.get(-1);
+    const siblings = node !== undefined && wanted.length > 1 ? allocator.takeSiblings(node, wanted.length) : undefined;
+    for (const [i, demand] of wanted.entries()) {
+      const grant = siblings?.[i] ?? allocator.take(node);
+      if (!grant) {
+        const needed = CpuSet.of(demands.map((d) => d.cpu)).size;
+        return { refusal: `remap: no CPU left for ${demand.cpu} (needed ${needed} substitutes; pool ${pool.toString() || 'empty'}, held by other domains ${held?.toString() || 'none'}, overcommit off)` };
+      }
+      if (grant.tier === 'shared' && demand.dedicated) shared.push(demand.cpu);
+      if (grant.tier === 'overcommit') notes.push(`CPU ${grant.cpu} is held by another domain; shared because overcommit is on`);
+      map.set(demand.cpu, grant);
+    }
+  }
+  if (shared.length > 0) notes.push(`host has too few free CPUs for distinct substitutes: ${CpuSet.of(shared).toString()} share CPUs the domain already uses`);
+  return { map, notes };
+}
+
+/** One pin through the map; the rule names each substitute and the tier it came from. */
+function applyMap(pin: CpuPin, map: ReadonlyMap<number, Grant>, pools: Pools, held: CpuSet | undefined): Change[] {
+  const pool = poolFor(pin.kind, pools);
+  const moved: string[] = [];
+  const ids = pin.cpus.ids.map((cpu) => {
+    const grant = map.get(cpu);
+    if (!grant || (pool.has(cpu) && cpuPinFits(pin, pools, held))) return cpu;
+    moved.push(`${cpu}→${grant.cpu} (${grant.tier}, node ${grant.node})`);
+    return grant.cpu;
+  });
+  const next = CpuSet.of(ids);
+  if (next.equals(pin.cpus)) return [];
+  const shown = moved.length > 4 ? [...moved.slice(0, 4), `… ${moved.length - 4} more`] : moved;
+  return [change(pin, next.toString(), `remap: ${shown.join(', ')}`)];
 }
 
 /** Host sibling threads of the CPUs that a guest core's other vCPUs keep (key: cell/core). */
