@@ -15,7 +15,7 @@ describe('hook: the built script speaks libvirt’s hook protocol', () => {
   let work: string;
   let journal: string;
   let config: string;
-  const env = (extra: Record<string, string> = {}): Record<string, string> => ({ REPIN_CONFIG: config, REPIN_HOST: SMALL, REPIN_RUN_DIR: join(work, 'run'), ...extra });
+  const env = (extra: Record<string, string> = {}): Record<string, string> => ({ REPIN_CONFIG: config, REPIN_HOST: SMALL, REPIN_RUN_DIR: join(work, 'run'), REPIN_SPOOL_DIR: join(work, 'pending'), ...extra });
   const writeConfig = (value: object): void => writeFileSync(config, JSON.stringify({ journal: { dir: journal }, ...value }));
   const entries = (): Record<string, unknown>[] => {
     try {

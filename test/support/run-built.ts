@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 
 export const BUNDLE = resolve('dist/repin');
 const SCRATCH = join(tmpdir(), `repin-test-${process.pid}`);
+process.on('exit', () => rmSync(SCRATCH, { recursive: true, force: true }));
 
 export interface Run {
   readonly code: number | null;
