@@ -50,6 +50,11 @@ export interface DomainPins {
   readonly nodePins: readonly NodePin[];
 }
 
+/** A pin on one CPU for one thread (not the whole-guest `<vcpu cpuset>`): the thread owns that CPU. */
+export function isDedicated(pin: CpuPin): boolean {
+  return pin.cpus.size === 1 && pin.kind !== 'vcpu';
+}
+
 /** Short human name of a pin: `vcpupin vcpu=3`, `emulatorpin`, `memnode cellid=1`. */
 export function pinLabel(pin: { kind: PinKind; id?: number }): string {
   switch (pin.kind) {

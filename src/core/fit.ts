@@ -1,7 +1,7 @@
 // Which pins do not fit this host, and why: shared by every policy.
 import type { CpuSet } from './cpuset.js';
 import type { CpuPin, DomainPins, NodePin } from './domain-pins.js';
-import { pinLabel } from './domain-pins.js';
+import { isDedicated, pinLabel } from './domain-pins.js';
 import type { Host } from './host.js';
 import { poolFor, type Pools } from './pools.js';
 
@@ -17,8 +17,7 @@ export function heldByOthers(host: Host, options: FitOptions): CpuSet | undefine
 
 export function cpuPinFits(pin: CpuPin, pools: Pools, held: CpuSet | undefined): boolean {
   if (!pin.cpus.isSubsetOf(poolFor(pin.kind, pools))) return false;
-  const dedicated = pin.cpus.size === 1 && pin.kind !== 'vcpu';
-  return !(dedicated && held?.has(pin.cpus.ids[0] ?? -1));
+  return !(isDedicated(pin) && held?.has(pin.cpus.ids[0] ?? -1));
 }
 
 export function nodePinFits(pin: NodePin, pools: Pools): boolean {

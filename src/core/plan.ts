@@ -1,6 +1,6 @@
 // A plan: what repin would change in a domain's host-side placement and why.
 // Pure data; produced by the policies in policy-*.ts, applied by rewrite.ts.
-import { pinLabel, type PinKind } from './domain-pins.js';
+import { pinLabel, type CpuPin, type PinKind } from './domain-pins.js';
 
 export const POLICIES = ['remap', 'intersect', 'unpin', 'strict'] as const;
 export type Policy = (typeof POLICIES)[number];
@@ -44,12 +44,13 @@ export function changeLabel(change: Change): string {
 }
 
 /** CPUs the domain will hold alone once started: its single-CPU vcpu/emulator pins after the plan. */
-export function dedicatedCpusAfter(pins: readonly { kind: PinKind; id?: number; text: string; cpus?: { size: number; ids: readonly number[] } }[], changes: readonly Change[]): number[] {
+export function dedicatedCpusAfter(pins: readonly CpuPin[], changes: readonly Change[]): number[] {
+  const changed = new Map(changes.map((c) => [`${c.element}/${c.id ?? ''}`, c.new]));
   const out: number[] = [];
   for (const pin of pins) {
     if (pin.kind !== 'vcpupin' && pin.kind !== 'emulatorpin') continue;
-    const change = changes.find((c) => c.element === pin.kind && c.id === pin.id);
-    const text = change ? change.new : pin.text;
+    const key = `${pin.kind}/${pin.id ?? ''}`;
+    const text = changed.has(key) ? (changed.get(key) ?? null) : pin.text;
     if (text !== null && /^\s*\d+\s*$/.test(text)) out.push(Number(text));
   }
   return out;

@@ -1,6 +1,7 @@
 // intersect: the original method (Inspur, 2017). AND each pin with the pool
 // bit by bit; a pin left empty is released to the floating pool.
 import type { CpuSet } from './cpuset.js';
+import { isDedicated } from './domain-pins.js';
 import type { Misfits } from './fit.js';
 import type { Change } from './plan.js';
 import { poolFor, type Pools } from './pools.js';
@@ -10,7 +11,7 @@ export function intersectChanges(misfits: Misfits, pools: Pools, held: CpuSet | 
   const changes: Change[] = [];
   for (const pin of misfits.cpu) {
     let kept = pin.cpus.intersect(poolFor(pin.kind, pools));
-    if (held && pin.cpus.size === 1 && pin.kind !== 'vcpu') kept = kept.minus(held);
+    if (held && isDedicated(pin)) kept = kept.minus(held);
     changes.push(
       kept.isEmpty
         ? releaseCpuPin(pin, pools, 'intersect: no CPU of the pin is in the pool')

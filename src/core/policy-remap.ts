@@ -5,7 +5,7 @@
 // with its memnode following. Nodesets naming missing nodes are mapped too.
 import { CpuAllocator, type Grant } from './cpu-allocator.js';
 import { CpuSet, parseCpuset } from './cpuset.js';
-import type { CpuPin, DomainPins, NodePin } from './domain-pins.js';
+import { isDedicated, type CpuPin, type DomainPins, type NodePin } from './domain-pins.js';
 import { cpuPinFits, type Misfits } from './fit.js';
 import type { Host } from './host.js';
 import type { Change } from './plan.js';
@@ -73,7 +73,7 @@ interface ClassInput {
 /** The substitution map for one pool's pins: each CPU that does not fit → the CPU that replaces it. */
 function substitutes(input: ClassInput): { map: Map<number, Grant>; notes: string[] } | { refusal: string } {
   const { pins, classPins, pool, pools, host, held } = input;
-  const bad = (pin: CpuPin, cpu: number): boolean => !pool.has(cpu) || (!cpuPinFits(pin, pools, held) && pin.cpus.size === 1 && pin.kind !== 'vcpu');
+  const bad = (pin: CpuPin, cpu: number): boolean => !pool.has(cpu) || (isDedicated(pin) && !cpuPinFits(pin, pools, held));
   const demands = collectDemands(pins, classPins, bad);
   const kept = CpuSet.of(classPins.flatMap((pin) => pin.cpus.ids.filter((cpu) => !bad(pin, cpu))));
   const allocator = new CpuAllocator({

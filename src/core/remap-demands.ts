@@ -1,7 +1,7 @@
 // The CPUs remap must replace, with what they are to the guest: which vCPUs
 // use them, whether a pin is dedicated (one CPU), the guest NUMA cell and the
 // guest core (for SMT siblings). Dedicated CPUs are placed first.
-import type { CpuPin, DomainPins } from './domain-pins.js';
+import { isDedicated, type CpuPin, type DomainPins } from './domain-pins.js';
 
 export interface Demand {
   readonly cpu: number;
@@ -23,7 +23,7 @@ export function collectDemands(pins: DomainPins, classPins: readonly CpuPin[], b
   const cellOf = vcpuCells(pins);
   const byCpu = new Map<number, Demand>();
   for (const pin of classPins) {
-    const dedicated = pin.cpus.size === 1 && pin.kind !== 'vcpu';
+    const dedicated = isDedicated(pin);
     const vcpu = pin.kind === 'vcpupin' ? pin.id : undefined;
     for (const cpu of pin.cpus.ids) {
       if (!bad(pin, cpu)) continue;

@@ -5,19 +5,13 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
-import { PassThrough, Readable } from 'node:stream';
-import { main } from '../../src/entry.js';
-import type { Io } from '../../src/io/process-io.js';
+import { runCli, type Result } from '../support/fake-io.js';
 
 export const SMALL = resolve('examples/hosts/small.json');
 export const LARGE = resolve('examples/hosts/large.json');
 const FAKE = resolve('test/reconcile/fake-virsh.mjs');
 
-export interface Result {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type { Result };
 
 const lines = <T>(path: string): T[] =>
   existsSync(path)
@@ -76,24 +70,9 @@ export class Bed {
     return { PATH: `${this.bin}:${process.env.PATH ?? '/usr/bin:/bin'}`, REPIN_CONFIG: this.config, REPIN_HOST: SMALL, FAKE_VIRSH_STATE: this.state };
   }
 
-  async repin(...argv: string[]): Promise<Result> {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    stdout.on('data', (c: Buffer) => out.push(c));
-    stderr.on('data', (c: Buffer) => err.push(c));
-    const io: Io = {
-      argv,
-      scriptPath: '/usr/local/bin/repin',
-      stdin: Readable.from([]),
-      stdout,
-      stderr,
-      env: this.env(),
-      fsRoot: '/',
-    };
-    const code = await main(io);
-    return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+  /** repin in process, as an operator runs it, against this bed's fake virsh and config. */
+  repin(...argv: string[]): Promise<Result> {
+    return runCli(argv, { env: this.env() });
   }
 
   /** The built bundle as a child process (npm test builds it first), as the systemd service runs it. */
