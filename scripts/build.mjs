@@ -6,12 +6,13 @@
 //
 // The file has three parts. The stub (src/main.ts, a few KiB) runs first and
 // ends every hook call that is not a filter. The payloads follow as `//`
-// comment lines holding deflated, base64-encoded code: Node reads and V8
-// scans the whole script before running any of it, so every hook call pays
-// for the file's size, and pre-parsing ~450 KiB of code would cost a
-// pass-through call more than all the rest of its work. On any other call
-// the stub reads just its payload's bytes (offsets written in below),
-// inflates it and compiles it (bench/run.mjs measures all of this).
+// comment lines: Node reads and V8 scans the whole script before running
+// any of it, so every hook call pays for the file's size, and pre-parsing
+// ~450 KiB of code would cost a pass-through call more than all the rest of
+// its work, while skipping comments is nearly free. On any other call the
+// stub reads just its payload's bytes (offsets written in below), strips the
+// `//` and compiles it (bench/run.mjs measures all of this). The CLI's
+// payload is also deflated, the hook's is not (see PACKED).
 import { build } from 'esbuild';
 import { readFileSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { deflateRawSync } from 'node:zlib';
@@ -46,13 +47,14 @@ const common = {
   format: 'cjs',
   target: 'node18.19',
   minify: true,
+  ...(process.env.REPIN_NO_MINIFY === '1' ? { minifyIdentifiers: false } : {}),
   charset: 'ascii',
   legalComments: 'none',
   metafile: true,
   write: false,
   logLevel: 'warning',
   define: {
-    'import.meta.url': '__importMetaUrl',
+    'import.meta.url': '__repinMeta.url',
     __REPIN_VERSION__: JSON.stringify(pkg.version),
     __REPIN_INLINED__: JSON.stringify(inlined),
   },
@@ -68,7 +70,8 @@ for (const [section, entry] of [['hook', 'src/hook/entry.ts'], ['cli', 'src/entr
     ...common,
     entryPoints: [entry],
     outfile: `dist/repin.${section}.js`,
-    banner: { js: 'const __importMetaUrl = require("url").pathToFileURL(__filename).href;' },
+    // Lazy: building a URL at load costs a filter call ~1 ms, and the hook's code never asks.
+    banner: { js: 'const __repinMeta = { get url() { return require("url").pathToFileURL(__filename).href; } };' },
     plugins: [xmlOnlyEntities],
   });
 }
@@ -100,12 +103,19 @@ try {
 } finally {
   closeSync(fd);
 }
-const source = require('node:zlib').inflateRawSync(Buffer.from(buffer.toString('latin1').replaceAll('\\n//', '').slice(2), 'base64')).toString('utf8');
+const text = buffer.toString('latin1');
+const source = ${JSON.stringify(PACKED.has(section))}
+  ? require('node:zlib').inflateRawSync(Buffer.from(text.replaceAll('\\n//', '').slice(2), 'base64')).toString('utf8')
+  : text.replaceAll('\\n//', '\\n').slice(2);
 const payload = { exports: {} };
 compileFunction(source, ['exports', 'require', 'module', '__filename', '__dirname'], { filename: __filename + '#${section}' })(
   payload.exports, require, payload, __filename, __dirname);
 module.exports = payload.exports;
 `;
+
+// The CLI is deflated (a third of its size for every hook call to skip); the hook is kept as
+// plain lines: loading node:zlib and inflating would cost each filter call ~3 ms.
+const PACKED = new Set(['cli']);
 
 const SECTION_OF = { './hook/entry.js': 'hook', './entry.js': 'cli' };
 const payloadPlugin = {
@@ -133,10 +143,8 @@ for (const [section, result] of Object.entries(payloads)) {
   // The `//` encoding is reversible only if every line break is a \n (charset ascii rules out U+2028/9).
   if (/\r/.test(code)) throw new Error(`${section} payload contains a carriage return; the // comment encoding would break it`);
   if (code.includes(MARK)) throw new Error(`${section} payload contains the payload mark`);
-  // Deflated and base64-encoded in 120-column comment lines: the file every hook call makes
-  // Node read and scan is a third of the size, and inflating one payload takes about a millisecond.
-  const packed = deflateRawSync(Buffer.from(code, 'utf8'), { level: 9 }).toString('base64');
-  const lines = packed.match(/.{1,120}/g) ?? [];
+  // As `//` comment lines: the code's own lines, or deflated and base64-encoded in 120 columns.
+  const lines = PACKED.has(section) ? (deflateRawSync(Buffer.from(code, 'utf8'), { level: 9 }).toString('base64').match(/.{1,120}/g) ?? []) : code.split('\n');
   sections.push(`${markOf(section)}\n${lines.map((line) => `//${line}`).join('\n')}\n`);
 }
 const inputs = new Set(Object.keys(stub.metafile.inputs));

@@ -6,8 +6,10 @@
 import { isFilterCall, isHookInvocation } from './hook/is-hook.js';
 import { processIo } from './io/process-io.js';
 
-const io = processIo();
-const hook = isHookInvocation(io.scriptPath);
+const stubAt = process.uptime() * 1000; // for REPIN_TIMING's split
+const hook = isHookInvocation(process.argv[1] ?? '');
+// The hook writes stdout and stderr with write(2): making them streams costs a filter call ~6 ms.
+const io = processIo(hook);
 if (hook && io.argv[1] === 'release') {
   // Ends this guest's CPU reservation; exit 0 whatever happens.
   import('./hook/release.js').then(({ hookRelease }) => hookRelease(io)).then(
@@ -18,13 +20,15 @@ if (hook && io.argv[1] === 'release') {
   process.exitCode = 0;
 } else {
   // A reader that goes away (EPIPE) is its business, not a crash with a stack trace.
-  // (Only here: touching process.stdout costs a pass-through call several ms.)
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EPIPE') throw error;
-    });
+  // (The CLI's streams only: the hook's sinks handle EPIPE themselves.)
+  if (!hook) {
+    for (const stream of [process.stdout, process.stderr]) {
+      stream.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EPIPE') throw error;
+      });
+    }
   }
-  (hook ? import('./hook/entry.js').then(({ hookMain }) => hookMain(io)) : import('./entry.js').then(({ main }) => main(io))).then(
+  (hook ? import('./hook/entry.js').then(({ hookMain }) => hookMain(io, { stub: stubAt, loaded: process.uptime() * 1000 })) : import('./entry.js').then(({ main }) => main(io))).then(
     (code) => {
       process.exitCode = code;
     },
@@ -32,11 +36,11 @@ if (hook && io.argv[1] === 'release') {
       const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
       if (hook) {
         // The hook's code itself could not load (a damaged install): keep libvirt's XML, as onError keep would.
-        process.stderr.write(`repin: internal error, domain XML kept unchanged: ${text.split('\n')[0] ?? ''}\n`);
+        io.stderr.write(`repin: internal error, domain XML kept unchanged: ${text.split('\n')[0] ?? ''}\n`);
         process.exitCode = 0;
         return;
       }
-      process.stderr.write(`repin: internal error: ${text}\n`);
+      io.stderr.write(`repin: internal error: ${text}\n`);
       process.exitCode = 70;
     },
   );

@@ -25,6 +25,8 @@ export interface FilterResult {
 
 export interface FilterTimings {
   parse?: number;
+  /** enrichHost: other guests' occupancy and reservations. */
+  occupancy?: number;
   plan?: number;
   serialize?: number;
 }
@@ -59,13 +61,16 @@ export function filterDomainXml(
     const skipped = `managed by ${manager}, which places pins itself (config manageForeign is off)`;
     return { plan: { domain, policy: resolved.options.policy, outcome: 'skipped', changes: [], notes, skipped }, pins, shadow: resolved.shadow };
   }
+  const enriching = tick();
   const planningHost = enrichHost ? enrichHost(pins, host) : host;
+  const occupancy = tick() - enriching;
+  if (timings) timings.occupancy = occupancy;
   const original = readOriginal(doc);
   const planned =
     original && resolved.options.policy !== 'strict'
       ? planFromOriginal(pins, original, planningHost, resolved.options)
       : planDomain(pins, planningHost, resolved.options);
-  if (timings) timings.plan = tick() - t;
+  if (timings) timings.plan = tick() - t - occupancy;
   const withOriginal = original ? { original } : {};
   if (planned.outcome !== 'rewritten') return { plan: { ...planned, notes: [...notes, ...planned.notes] }, pins, shadow: resolved.shadow, ...withOriginal };
   t = tick();

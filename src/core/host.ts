@@ -6,7 +6,7 @@ import { CpuSet } from './cpuset.js';
 /** One online logical CPU. */
 export interface HostCpu {
   readonly id: number;
-  /** `topology/core_id`; unique only within a package. */
+  /** The core, named by its lowest online thread (from `topology/thread_siblings_list`): unique host-wide. */
   readonly core: number;
   /** `topology/physical_package_id`. */
   readonly socket: number;

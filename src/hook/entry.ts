@@ -5,7 +5,13 @@
 import type { Io } from '../io/process-io.js';
 import { isFilterCall } from './is-hook.js';
 
-export async function hookMain(io: Io): Promise<number> {
+/** When the bundle's stub started and when this payload had loaded (process.uptime() in ms). */
+export interface StartMarks {
+  readonly stub: number;
+  readonly loaded: number;
+}
+
+export async function hookMain(io: Io, marks?: StartMarks): Promise<number> {
   const op = io.argv[1];
   if (op === 'release') {
     // The bundle's stub handles this itself; this path serves `repin hook` and in-process callers.
@@ -19,7 +25,7 @@ export async function hookMain(io: Io): Promise<number> {
   if (op === undefined || !isFilterCall(io.argv)) return 0;
   try {
     const { runFilter } = await import('./filter.js');
-    return await runFilter(io, op);
+    return await runFilter(io, op, marks);
   } catch (error) {
     // Last resort: a fault outside the filter's own handling. Keep libvirt's XML.
     io.stderr.write(`repin: internal error, domain XML kept unchanged: ${error instanceof Error ? error.message : String(error)}\n`);

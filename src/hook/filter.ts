@@ -15,6 +15,7 @@ import { loadReservations, RESERVATION_TTL_MS, saveReservations, withHostLock } 
 import { dedicatedCpusAfter } from '../core/plan.js';
 import { readFdText, readText } from '../io/read-input.js';
 import { writeReconcileRequest } from '../io/spool.js';
+import type { StartMarks } from './entry.js';
 
 // process.hrtime, not performance.now(): the latter loads perf_hooks (~15 ms) on every filter call.
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
@@ -23,9 +24,23 @@ function oneLine(text: string): string {
   return printable(text.replace(/\s+/g, ' '), 600);
 }
 
-export async function runFilter(io: Io, op: string): Promise<number> {
+/**
+ * Where a filter call's time goes, in ms, for REPIN_TIMING=1 and `npm run bench`:
+ * startup (process start to the bundle's stub), load (the hook's payload read
+ * and compiled), init (its modules evaluated), then each step of the filter.
+ */
+type Timings = FilterTimings & Partial<Record<'startup' | 'load' | 'init' | 'config' | 'read' | 'host' | 'lock' | 'reserve' | 'print' | 'spool' | 'journal', number>>;
+
+export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise<number> {
   const started = now();
-  const timings: FilterTimings & { startup?: number; read?: number } = { startup: process.uptime() * 1000 };
+  const uptime = process.uptime() * 1000;
+  const timings: Timings = marks ? { startup: marks.stub, load: marks.loaded - marks.stub, init: uptime - marks.loaded } : { startup: uptime };
+  let last = started;
+  const lap = (step: keyof Timings): void => {
+    const t = now();
+    timings[step] = t - last;
+    last = t;
+  };
   const domainArg = io.argv[0] ?? '';
   let config: Config = DEFAULT_CONFIG;
   let xml: string | undefined;
@@ -33,19 +48,23 @@ export async function runFilter(io: Io, op: string): Promise<number> {
   let fault: unknown;
   try {
     config = loadConfig(configPath(io.env));
-    const t = now();
+    lap('config');
     xml = (io.stdinFd === undefined ? undefined : readFdText(io.stdinFd, MAX_XML_BYTES, 'domain XML on stdin')) ?? (await readText(io.stdin, MAX_XML_BYTES, 'domain XML on stdin'));
-    timings.read = now() - t;
+    lap('read');
     const host = chooseHost({ host: io.env.REPIN_HOST, hostRoot: io.env.REPIN_HOST_ROOT }, io.fsRoot);
+    lap('host');
     const input = xml;
     const dir = runDir(io.env);
     const root = io.env.REPIN_HOST_ROOT ?? io.fsRoot;
     // Occupancy, plan and reservation under one host-wide lock: concurrent arrivals get disjoint CPUs.
     result = withHostLock(dir, (locked) => {
+      lap('lock');
       const planned = filterDomainXml(input, host, config, undefined, now, timings, (pins, base) =>
         base.occupancy ? base : withLocalOccupancy(root, dir, pins, base),
       );
+      last = now();
       if (locked && planned.plan.outcome !== 'refused') reserve(dir, planned, host.usable);
+      lap('reserve');
       return planned;
     });
   } catch (error) {
@@ -73,6 +92,7 @@ export async function runFilter(io: Io, op: string): Promise<number> {
   }
   // One write of the complete document: libvirt (or the next qemu.d script) sees all or nothing.
   if (print !== undefined) io.stdout.write(print.endsWith('\n') ? print : `${print}\n`);
+  lap('print');
 
   const entry: JournalEntry = {
     time: new Date().toISOString(),
@@ -96,12 +116,14 @@ export async function runFilter(io: Io, op: string): Promise<number> {
       io.stderr.write(`repin: reconcile request not written (${oneLine(describe(error))}); run repin reconcile --all later\n`);
     }
   }
+  lap('spool');
   try {
     const dir = io.env.REPIN_JOURNAL_DIR ?? config.journal.dir;
     record({ ...config.journal, dir }, entry, xml);
   } catch (error) {
     io.stderr.write(`repin: journal not written (${oneLine(describe(error))}); the filter result stands\n`);
   }
+  lap('journal');
   if (io.env.REPIN_TIMING === '1') {
     io.stderr.write(`repin timing: ${JSON.stringify({ ...timings, total: now() - started, uptime: process.uptime() * 1000 })}\n`);
   }

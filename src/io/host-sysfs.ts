@@ -2,12 +2,11 @@
 // SMT siblings, NUMA nodes, and what this process may really use — online ∩
 // sched affinity ∩ cgroup cpuset (docs/libvirt-hooks.md, "What the host
 // really lets a process use"). Sync reads: it runs in a short-lived hook.
-import { join } from 'node:path';
 import { CpuSet } from '../core/cpuset.js';
 import { HostError, RepinError } from '../core/errors.js';
 import type { Host, HostCpu, HostNode } from '../core/host.js';
 import { readCgroupCpuset, readStatus } from './cgroup-limits.js';
-import { listIds, readId, readList, readText } from './sysfs-files.js';
+import { listIds, readId, readList, readText, under } from './sysfs-files.js';
 
 /** Read the host this process runs on; `root` is `/` outside tests. */
 export function readHost(root: string, name?: string): Host {
@@ -20,12 +19,12 @@ export function readHost(root: string, name?: string): Host {
 }
 
 function readHostUnder(root: string, name: string | undefined): Host {
-  const cpuDir = join(root, 'sys/devices/system/cpu');
+  const cpuDir = under(root, 'sys/devices/system/cpu');
   const online = readOnline(cpuDir);
-  const placement = readNodes(join(root, 'sys/devices/system/node'), online);
+  const placement = readNodes(under(root, 'sys/devices/system/node'), online);
   const cpus = readCpus(cpuDir, online, placement.nodeOf);
 
-  const status = readStatus(join(root, 'proc/self/status'));
+  const status = readStatus(under(root, 'proc/self/status'));
   const cgroup = readCgroupCpuset(root);
   let usable = online;
   for (const limit of [status.cpus, cgroup.cpus]) if (limit) usable = usable.intersect(limit);
@@ -38,26 +37,26 @@ function readHostUnder(root: string, name: string | undefined): Host {
         `cgroup cpuset ${cgroup.cpus?.toString() ?? '(none)'}${cgroup.cpusFrom ? ` (${cgroup.cpusFrom})` : ''}`,
     );
   }
-  const hostname = readText(join(root, 'proc/sys/kernel/hostname'))?.trim();
+  const hostname = readText(under(root, 'proc/sys/kernel/hostname'))?.trim();
   return { name: name ?? (hostname || 'localhost'), cpus, usable, nodes: placement.nodes, usableNodes };
 }
 
 // --- CPUs and nodes ----------------------------------------------------------
 
 function readOnline(cpuDir: string): CpuSet {
-  const listed = readList(join(cpuDir, 'online'), 'online CPU list');
+  const listed = readList(under(cpuDir, 'online'), 'online CPU list');
   if (listed && !listed.isEmpty) return listed;
   // No `online` file: count cpuN dirs; cpu0 often has no `online` file of its own (not hot-pluggable).
-  const ids = listIds(cpuDir, /^cpu(\d+)$/).filter((id) => (readText(join(cpuDir, `cpu${id}`, 'online'))?.trim() ?? '1') !== '0');
+  const ids = listIds(cpuDir, /^cpu(\d+)$/).filter((id) => (readText(under(cpuDir, `cpu${id}`, 'online'))?.trim() ?? '1') !== '0');
   if (ids.length === 0) throw new HostError(`no online CPU found in ${cpuDir}`);
   return CpuSet.of(ids);
 }
 
 /**
  * Topology of every online CPU. Files are read once per core and once per
- * package, not per CPU: thread siblings share core_id and physical_package_id
- * by definition, and each open of a sysfs file costs ~10 µs — 3 files × 4096
- * CPUs would blow the hook's time budget.
+ * package, not per CPU: thread siblings share a core and a package by
+ * definition, and each sysfs file costs ~20 µs to open and read — 3 files ×
+ * 4096 CPUs would blow the hook's time budget.
  */
 function readCpus(cpuDir: string, online: CpuSet, nodeOf: ReadonlyMap<number, number>): HostCpu[] {
   const byId = new Map<number, HostCpu>();
@@ -66,21 +65,22 @@ function readCpus(cpuDir: string, online: CpuSet, nodeOf: ReadonlyMap<number, nu
   for (const id of online.ids) {
     if (byId.has(id)) continue;
     // A CPU unplugged since `online` was read loses its topology dir: its files read as defaults.
-    const topo = join(cpuDir, `cpu${id}`, 'topology');
+    const topo = under(cpuDir, `cpu${id}`, 'topology');
     const listed =
-      readList(join(topo, 'thread_siblings_list'), 'thread siblings') ?? readList(join(topo, 'core_cpus_list'), 'core CPUs');
+      readList(under(topo, 'thread_siblings_list'), 'thread siblings') ?? readList(under(topo, 'core_cpus_list'), 'core CPUs');
     // A sibling already placed (its own files gone mid-read) keeps its own set: sets stay symmetric.
     let siblings = listed ? CpuSet.of(listed.ids.filter((cpu) => online.has(cpu) && !byId.has(cpu))) : CpuSet.empty;
     if (!siblings.has(id)) siblings = siblings.union(CpuSet.of([id]));
-    const core = readId(join(topo, 'core_id')) ?? id;
+    // A core is named by its lowest thread: unique host-wide, and one file per core fewer than core_id.
+    const core = siblings.ids[0] ?? id;
     let socket = socketOf.get(id);
     if (socket === undefined) {
-      const known = readId(join(topo, 'physical_package_id'));
+      const known = readId(under(topo, 'physical_package_id'));
       socket = known ?? 0;
       if (known !== undefined && packageLists) {
         // package_cpus_list is the newer name of core_siblings_list; older kernels have only the latter.
         const members =
-          readList(join(topo, 'package_cpus_list'), 'package CPUs') ?? readList(join(topo, 'core_siblings_list'), 'package CPUs');
+          readList(under(topo, 'package_cpus_list'), 'package CPUs') ?? readList(under(topo, 'core_siblings_list'), 'package CPUs');
         if (members) for (const member of members.ids) socketOf.set(member, known);
         else packageLists = false;
       }
@@ -106,7 +106,7 @@ function readNodes(nodeDir: string, online: CpuSet): Placement {
   if (nodeIds.length === 0) return { nodeOf, nodes: [{ id: 0, cpus: online, hasMemory: true }] };
 
   for (const node of nodeIds) {
-    const list = readList(join(nodeDir, `node${node}`, 'cpulist'), `node ${node} CPU list`) ?? CpuSet.empty;
+    const list = readList(under(nodeDir, `node${node}`, 'cpulist'), `node ${node} CPU list`) ?? CpuSet.empty;
     for (const cpu of list.ids) if (online.has(cpu) && !nodeOf.has(cpu)) nodeOf.set(cpu, node);
   }
   const members = new Map<number, number[]>(nodeIds.map((n) => [n, []]));
@@ -116,13 +116,13 @@ function readNodes(nodeDir: string, online: CpuSet): Placement {
     if (!list) members.set(node, (list = []));
     list.push(cpu);
   }
-  const withMemory = readList(join(nodeDir, 'has_memory'), 'node list');
+  const withMemory = readList(under(nodeDir, 'has_memory'), 'node list');
   const nodes = [...members.keys()]
     .sort((a, b) => a - b)
     .map((id) => ({
       id,
       cpus: CpuSet.of(members.get(id) ?? []),
-      hasMemory: withMemory ? withMemory.has(id) : meminfoHasMemory(join(nodeDir, `node${id}`, 'meminfo')),
+      hasMemory: withMemory ? withMemory.has(id) : meminfoHasMemory(under(nodeDir, `node${id}`, 'meminfo')),
     }));
   return { nodeOf, nodes };
 }

@@ -4,10 +4,10 @@
 // running guest's QEMU pid; /proc/<pid>/task/*/ then gives the real affinity
 // of its vCPU threads (comm `CPU N/KVM` or `CPU N/TCG`) and emulator thread.
 // Where /proc cannot be read, the pins in the status file stand in.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { CpuSet, parseCpuset, parseSysfsList } from '../core/cpuset.js';
 import type { Occupancy } from '../core/host.js';
+import { readText as readFile, under } from './sysfs-files.js';
 
 export interface RunningDomain {
   readonly name: string;
@@ -17,9 +17,10 @@ export interface RunningDomain {
   readonly threads: readonly CpuSet[];
 }
 
+/** A file's text; unreadable (gone, or not ours to read) is absent. */
 function readText(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8');
+    return readFile(path);
   } catch {
     return undefined;
   }
@@ -41,7 +42,7 @@ function pinsFromStatus(text: string): CpuSet[] {
 }
 
 function threadsFromProc(root: string, pid: number): CpuSet[] | undefined {
-  const taskDir = join(root, 'proc', String(pid), 'task');
+  const taskDir = under(root, 'proc', String(pid), 'task');
   let tids: string[];
   try {
     tids = readdirSync(taskDir);
@@ -50,10 +51,10 @@ function threadsFromProc(root: string, pid: number): CpuSet[] | undefined {
   }
   const sets: CpuSet[] = [];
   for (const tid of tids) {
-    const comm = readText(join(taskDir, tid, 'comm'))?.trim() ?? '';
+    const comm = readText(under(taskDir, tid, 'comm'))?.trim() ?? '';
     const isVcpu = /^CPU \d+\/(KVM|TCG)$/.test(comm);
     if (!isVcpu && tid !== String(pid)) continue;
-    const list = first(readText(join(taskDir, tid, 'status')) ?? '', /^Cpus_allowed_list:\s*(\S*)/m);
+    const list = first(readText(under(taskDir, tid, 'status')) ?? '', /^Cpus_allowed_list:\s*(\S*)/m);
     if (list === undefined) continue;
     try {
       sets.push(parseSysfsList(list));
@@ -66,7 +67,7 @@ function threadsFromProc(root: string, pid: number): CpuSet[] | undefined {
 
 /** Running domains other than `self` (matched by uuid, else name). */
 export function readRunningDomains(root: string, self: { uuid: string; name: string }): RunningDomain[] {
-  const dir = join(root, 'run/libvirt/qemu');
+  const dir = under(root, 'run/libvirt/qemu');
   let files: string[];
   try {
     files = readdirSync(dir).filter((f) => f.endsWith('.xml'));
@@ -75,7 +76,7 @@ export function readRunningDomains(root: string, self: { uuid: string; name: str
   }
   const domains: RunningDomain[] = [];
   for (const file of files) {
-    const text = readText(join(dir, file));
+    const text = readText(under(dir, file));
     if (!text || !text.includes('<domstatus')) continue;
     const uuid = first(text, /<uuid>\s*([^<\s]+)\s*<\/uuid>/) ?? '';
     const name = first(text, /<name>\s*([^<]+?)\s*<\/name>/) ?? file.slice(0, -4);

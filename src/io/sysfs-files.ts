@@ -11,6 +11,13 @@ export const isGone = (err: unknown): boolean => GONE.has((err as NodeJS.ErrnoEx
 export const fault = (path: string, err: unknown): HostError =>
   new HostError(`cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 
+/**
+ * `dir/a/b` by concatenation. path.join normalizes every call (~30 µs each in
+ * a process that just started, a few ms over a host's topology files); the
+ * parts here are ids and fixed names, nothing to normalize.
+ */
+export const under = (dir: string, ...names: string[]): string => `${dir.endsWith('/') ? dir.slice(0, -1) : dir}/${names.join('/')}`;
+
 /** A file's text, or undefined when it does not exist (open, read, close: no fstat). */
 export function readText(path: string): string | undefined {
   let fd: number;

@@ -45,11 +45,12 @@ describe('readHost (sysfs/procfs)', () => {
     expect(host.cpus.map((c) => c.id)).to.deep.equal([...Array(16).keys()]);
     for (const want of fakeCpus(SMT16)) {
       const got = host.cpus[want.id];
-      expect(got, `cpu ${want.id}`).to.include({ id: want.id, core: want.core, socket: want.socket, node: want.node });
+      // A core is named by its lowest thread, not by core_id (unique only within a package).
+      expect(got, `cpu ${want.id}`).to.include({ id: want.id, core: Math.min(...want.threads), socket: want.socket, node: want.node });
       expect(str(got?.siblings ?? CpuSet.empty)).to.equal(want.threads.join(','));
     }
     expect(str(host.cpus[0]?.siblings ?? CpuSet.empty)).to.equal('0,8');
-    expect(host.cpus[13]).to.include({ core: 1, socket: 1, node: 1 });
+    expect(host.cpus[13]).to.include({ core: 5, socket: 1, node: 1 });
     expect(host.nodes.map((n) => [n.id, str(n.cpus), n.hasMemory])).to.deep.equal([
       [0, '0-3,8-11', true],
       [1, '4-7,12-15', true],
@@ -150,11 +151,14 @@ describe('readHost (sysfs/procfs)', () => {
   it('tolerates odd whitespace in the files', () => {
     const dir = fake(SMT16);
     writeFileSync(join(dir, CPU, 'online'), '  0-15 \n\n');
-    writeFileSync(join(dir, CPU, 'cpu2/topology/core_id'), '2\n\n');
+    writeFileSync(join(dir, CPU, 'cpu2/topology/thread_siblings_list'), ' 2,10 \n\n');
+    writeFileSync(join(dir, CPU, 'cpu0/topology/physical_package_id'), '0\n\n');
     writeFileSync(join(dir, 'proc/self/status'), 'Name:\tx\nCpus_allowed_list:   0-7  \r\nMems_allowed_list:\t0-1\n');
     const host = readHost(dir);
     expect(str(host.usable)).to.equal('0-7');
     expect(host.cpus[2]?.core).to.equal(2);
+    expect(str(host.cpus[10]?.siblings ?? CpuSet.empty)).to.equal('2,10');
+    expect(host.cpus[0]?.socket).to.equal(0);
   });
 
   it('sees no restriction where status and cgroup files are missing', () => {
@@ -180,7 +184,7 @@ describe('readHost (sysfs/procfs)', () => {
       expect(host.cpus).to.have.length(4096);
       expect(host.nodes).to.have.length(8);
       expect(host.nodes.every((n) => n.cpus.size === 512)).to.equal(true);
-      expect(host.cpus[4095]).to.include({ core: 255, socket: 7, node: 7 });
+      expect(host.cpus[4095]).to.include({ core: 2047, socket: 7, node: 7 });
       expect(str(host.cpus[4095]?.siblings ?? CpuSet.empty)).to.equal('2047,4095');
       expect(host.usable.size).to.equal(4096);
       expect(ms, `read in ${ms.toFixed(1)} ms`).to.be.below(500);
@@ -196,9 +200,9 @@ describe('readHost (sysfs/procfs)', () => {
 
   it('throws HostError naming the path for unreadable or garbled files', () => {
     const dir = fake(SMT16);
-    writeFileSync(join(dir, CPU, 'cpu1/topology/core_id'), 'banana\n');
-    expect(() => readHost(dir)).to.throw(HostError, /cpu1\/topology\/core_id/);
-    writeFileSync(join(dir, CPU, 'cpu1/topology/core_id'), '1\n');
+    writeFileSync(join(dir, CPU, 'cpu0/topology/physical_package_id'), 'banana\n');
+    expect(() => readHost(dir)).to.throw(HostError, /cpu0\/topology\/physical_package_id/);
+    writeFileSync(join(dir, CPU, 'cpu0/topology/physical_package_id'), '0\n');
     writeFileSync(join(dir, CPU, 'online'), '0-15,x\n');
     expect(() => readHost(dir)).to.throw(HostError, /cpu\/online/);
     rmSync(join(dir, CPU, 'online'));
