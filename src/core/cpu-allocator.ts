@@ -21,6 +21,12 @@ interface NodeLists {
   floatingCursor: number;
   /** Free CPUs grouped by physical core, for sibling groups. */
   readonly cores: number[][];
+  /** Cores before this one have fewer than two untaken CPUs left: no sibling group fits there again. */
+  coreCursor: number;
+  /** Most CPUs of any one core: a larger group cannot be placed on siblings here. */
+  widestCore: number;
+  /** The CPUs that were free at the start (takeIfFree asks without a scan). */
+  readonly freeSet: Set<number>;
 }
 
 export interface AllocatorInput {
@@ -47,7 +53,7 @@ export class CpuAllocator {
       this.nodeOf.set(cpu.id, cpu.node);
       let lists = this.byNode.get(cpu.node);
       if (!lists) {
-        lists = { free: [], freeCursor: 0, floating: [], floatingCursor: 0, cores: [] };
+        lists = { free: [], freeCursor: 0, floating: [], floatingCursor: 0, cores: [], coreCursor: 0, widestCore: 0, freeSet: new Set() };
         this.byNode.set(cpu.node, lists);
       }
       if (input.ownUsed.has(cpu.id)) {
@@ -60,6 +66,7 @@ export class CpuAllocator {
         continue;
       }
       lists.free.push(cpu.id);
+      lists.freeSet.add(cpu.id);
       const key = `${cpu.node}/${cpu.socket}/${cpu.core}`;
       let core = coreKey.get(key);
       if (!core) {
@@ -68,6 +75,7 @@ export class CpuAllocator {
         lists.cores.push(core);
       }
       core.push(cpu.id);
+      lists.widestCore = Math.max(lists.widestCore, core.length);
     }
     this.held = input.pool.ids.filter((id) => input.heldByOthers.has(id) && !input.ownUsed.has(id));
   }
@@ -84,9 +92,11 @@ export class CpuAllocator {
   /** `count` free sibling threads of one core on `node`, or undefined. */
   takeSiblings(node: number, count: number): Grant[] | undefined {
     const lists = this.byNode.get(node);
-    if (!lists || count < 2) return undefined;
-    for (const core of lists.cores) {
-      const free = core.filter((cpu) => !this.taken.has(cpu));
+    if (!lists || count < 2 || count > lists.widestCore) return undefined;
+    const untaken = (core: readonly number[]): number[] => core.filter((cpu) => !this.taken.has(cpu));
+    while (lists.coreCursor < lists.cores.length && untaken(lists.cores[lists.coreCursor] ?? []).length < 2) lists.coreCursor++;
+    for (let i = lists.coreCursor; i < lists.cores.length; i++) {
+      const free = untaken(lists.cores[i] ?? []);
       if (free.length >= count) return free.slice(0, count).map((cpu) => this.grant(cpu, 'free', node));
     }
     return undefined;
@@ -96,7 +106,7 @@ export class CpuAllocator {
   takeIfFree(cpu: number): Grant | undefined {
     const node = this.nodeOf.get(cpu);
     if (node === undefined || this.taken.has(cpu) || this.useCount.has(cpu)) return undefined;
-    if (!this.byNode.get(node)?.free.includes(cpu)) return undefined;
+    if (!this.byNode.get(node)?.freeSet.has(cpu)) return undefined;
     return this.grant(cpu, 'free', node);
   }
 

@@ -41,19 +41,33 @@ function pinsFromStatus(text: string): CpuSet[] {
   return sets;
 }
 
-function threadsFromProc(root: string, pid: number): CpuSet[] | undefined {
+/** Thread ids of the vCPUs as libvirt's status file lists them (`<vcpus><vcpu id pid/>`, before the definition). */
+function vcpuThreads(text: string): string[] | undefined {
+  const definition = text.search(/<domain[\s>]/);
+  const head = definition < 0 ? text : text.slice(0, definition);
+  const tids = [...head.matchAll(/<vcpu\s+id=['"]\d+['"]\s+pid=['"](\d+)['"]/g)].map((m) => m[1] ?? '');
+  return tids.length > 0 ? tids : undefined;
+}
+
+/**
+ * The affinity of the emulator (main) thread and each vCPU thread. The vCPU
+ * threads are the ones the status file names; an older status file without
+ * them costs a look at every thread's name (`CPU N/KVM`).
+ */
+function threadsFromProc(root: string, pid: number, listed: readonly string[] | undefined): CpuSet[] | undefined {
   const taskDir = under(root, 'proc', String(pid), 'task');
-  let tids: string[];
-  try {
-    tids = readdirSync(taskDir);
-  } catch {
-    return undefined;
+  let tids: readonly string[];
+  if (listed) {
+    tids = [String(pid), ...listed];
+  } else {
+    try {
+      tids = readdirSync(taskDir).filter((tid) => tid === String(pid) || /^CPU \d+\/(KVM|TCG)$/.test(readText(under(taskDir, tid, 'comm'))?.trim() ?? ''));
+    } catch {
+      return undefined;
+    }
   }
   const sets: CpuSet[] = [];
   for (const tid of tids) {
-    const comm = readText(under(taskDir, tid, 'comm'))?.trim() ?? '';
-    const isVcpu = /^CPU \d+\/(KVM|TCG)$/.test(comm);
-    if (!isVcpu && tid !== String(pid)) continue;
     const list = first(readText(under(taskDir, tid, 'status')) ?? '', /^Cpus_allowed_list:\s*(\S*)/m);
     if (list === undefined) continue;
     try {
@@ -62,7 +76,8 @@ function threadsFromProc(root: string, pid: number): CpuSet[] | undefined {
       // thread vanished or odd file: ignore it
     }
   }
-  return sets;
+  // No process behind the pid (it ended, or /proc is not ours): the status file's pins stand in.
+  return listed && sets.length === 0 ? undefined : sets;
 }
 
 /** Running domains other than `self` (matched by uuid, else name). */
@@ -83,7 +98,7 @@ export function readRunningDomains(root: string, self: { uuid: string; name: str
     if ((self.uuid && uuid.toLowerCase() === self.uuid.toLowerCase()) || (!self.uuid && name === self.name)) continue;
     const pidText = first(text, /<domstatus\b[^>]*\bpid=['"](\d+)['"]/);
     const pid = pidText === undefined ? undefined : Number(pidText);
-    const threads = (pid !== undefined ? threadsFromProc(root, pid) : undefined) ?? pinsFromStatus(text);
+    const threads = (pid !== undefined ? threadsFromProc(root, pid, vcpuThreads(text)) : undefined) ?? pinsFromStatus(text);
     domains.push({ name, uuid, pid, threads });
   }
   return domains;

@@ -1,6 +1,6 @@
 // Occupancy from fake /run/libvirt/qemu and /proc trees, and how remap uses it.
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/core/config.js';
@@ -38,6 +38,19 @@ describe('occupancy: what other running domains hold', () => {
     expect(occ.exclusive.toString()).to.equal('2-3');
     expect(occ.floating.toString()).to.equal('0-1'); // db's emulator floats over 0-1; web is unpinned
     expect(occ.holders).to.deep.equal({ db: '2-3' });
+  });
+
+  it('takes vCPU threads from the status file when libvirt lists them, else finds them by name', () => {
+    const db = { uuid: '11111111-0000-4000-8000-000000000000', pid: 4000, vcpus: ['2', '3'], emulator: '0-1' };
+    addRunningDomain(root, { ...db, name: 'listed' });
+    // Listed threads count whatever they are called; the name is not read.
+    writeFileSync(join(root, 'proc/4000/task/4001/comm'), 'renamed\n');
+    expect(readRunningDomains(root, SELF)[0]?.threads.map(String)).to.deep.equal(['0-1', '2', '3']);
+    rmSync(join(root, 'run'), { recursive: true });
+    addRunningDomain(root, { ...db, name: 'unlisted', noThreadList: true });
+    writeFileSync(join(root, 'proc/4000/task/4001/comm'), 'renamed\n');
+    // Without the list, a thread is a vCPU by its name: the renamed one is not.
+    expect(readRunningDomains(root, SELF)[0]?.threads.map(String).sort()).to.deep.equal(['0-1', '3']);
   });
 
   it('falls back to the status file pins when /proc has no such process', () => {

@@ -15,15 +15,19 @@ export interface FakeDomain {
   noProc?: boolean;
   /** Pins written into the status file's <cputune>. */
   statusPins?: string[];
+  /** Leave out libvirt's `<vcpus><vcpu id pid/>` thread list (older status files): threads are found by name. */
+  noThreadList?: boolean;
 }
 
 export function addRunningDomain(root: string, d: FakeDomain): void {
   const qemuDir = join(root, 'run/libvirt/qemu');
   mkdirSync(qemuDir, { recursive: true });
   const pins = (d.statusPins ?? []).map((cpuset, vcpu) => `      <vcpupin vcpu='${vcpu}' cpuset='${cpuset}'/>`).join('\n');
+  // As qemuDomainObjPrivateXMLFormatVcpus writes it: each online vCPU's thread id, before the definition.
+  const threads = d.noThreadList ? '' : `  <vcpus>\n${d.vcpus.map((_, i) => `    <vcpu id='${i}' pid='${d.pid + 1 + i}'/>\n`).join('')}  </vcpus>\n`;
   writeFileSync(
     join(qemuDir, `${d.name}.xml`),
-    `<!-- WARNING: THIS IS AN AUTO-GENERATED FILE -->\n<domstatus state='running' reason='booted' pid='${d.pid}'>\n  <domain type='qemu' id='1'>\n    <name>${d.name}</name>\n    <uuid>${d.uuid}</uuid>\n    <cputune>\n${pins}\n    </cputune>\n  </domain>\n</domstatus>\n`,
+    `<!-- WARNING: THIS IS AN AUTO-GENERATED FILE -->\n<domstatus state='running' reason='booted' pid='${d.pid}'>\n${threads}  <domain type='qemu' id='1'>\n    <vcpus>\n      <vcpu id='0' enabled='yes' hotpluggable='no'/>\n    </vcpus>\n    <name>${d.name}</name>\n    <uuid>${d.uuid}</uuid>\n    <cputune>\n${pins}\n    </cputune>\n  </domain>\n</domstatus>\n`,
   );
   if (d.noProc) return;
   const task = (tid: number, comm: string, allowed: string): void => {
