@@ -16,8 +16,11 @@ export class CpuSet {
 
   /** From any ids; sorts and removes duplicates. */
   static of(ids: Iterable<number>): CpuSet {
-    const sorted = [...new Set(ids)].sort((a, b) => a - b);
-    return new CpuSet(sorted);
+    const list = [...ids];
+    // Most lists arrive sorted (sysfs, other sets' ids): one pass instead of a Set and a sort.
+    let ascending = true;
+    for (let i = 1; i < list.length && ascending; i++) ascending = (list[i] as number) > (list[i - 1] as number);
+    return new CpuSet(ascending ? list : [...new Set(list)].sort((a, b) => a - b));
   }
 
   static range(first: number, last: number): CpuSet {
@@ -96,6 +99,8 @@ const isSpace = (c: string | undefined): boolean =>
  * The result may be empty (`0,^0`); callers decide whether that is valid.
  */
 export function parseCpuset(text: string, what = 'cpuset'): CpuSet {
+  // The common case, one CPU (a dedicated pin): no tokenizer.
+  if (/^\d{1,5}$/.test(text) && Number(text) <= MAX_CPU_ID) return CpuSet.of([Number(text)]);
   const fail = (detail: string): never => {
     throw new CpusetSyntaxError(`invalid ${what} '${printable(text)}': ${detail}`);
   };

@@ -23,51 +23,32 @@ export const MAX_XML_ELEMENTS = 2 * (MAX_CPU_ID + 1) + 8192;
 /** libxml2's default nesting limit (xmlParserMaxDepth without XML_PARSE_HUGE): libvirt cannot parse deeper. */
 export const MAX_XML_DEPTH = 256;
 
-/** Index just past `marker` at or after `from`, or -1. */
-function skipTo(text: string, marker: string, from: number): number {
-  const found = text.indexOf(marker, from);
-  return found === -1 ? -1 : found + marker.length;
-}
-
-/** Index of the `>` that ends a start tag (not one inside a quoted attribute value), or -1. */
-function tagEnd(text: string, from: number): number {
-  let quote: string | undefined;
-  for (let i = from; i < text.length; i++) {
-    const c = text[i];
-    if (quote !== undefined) {
-      if (c === quote) quote = undefined;
-    } else if (c === '"' || c === "'") quote = c;
-    else if (c === '>') return i;
-    else if (c === '<') return -1;
-  }
-  return -1;
-}
+/**
+ * One piece of markup: a comment, a CDATA section, a processing instruction
+ * or declaration, an end tag, or a start tag (its quoted values may hold `>`
+ * and `<`). A `<` that starts none of these complete (unterminated, or a bare
+ * `<` in text) matches alone: the parser will reject the document there.
+ */
+const MARKUP = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<[?!][^>]*>|<\/[^>]*>|<(?:[^'"<>]|"[^"]*"|'[^']*')*>|</g;
 
 /**
- * Count start tags and nesting in one pass over the markup (comments, CDATA
- * and processing instructions skipped), cheap enough to run before parsing.
- * Stops counting once a limit is passed.
+ * Count start tags and nesting in one pass over the markup, cheap enough to
+ * run before parsing (the regular expression engine does the scanning).
+ * Stops counting once a limit is passed or at markup the parser will reject.
  */
 function measureMarkup(text: string): { elements: number; depth: number } {
   let elements = 0;
   let depth = 0;
   let deepest = 0;
-  let at = text.indexOf('<');
-  while (at !== -1 && elements <= MAX_XML_ELEMENTS && deepest <= MAX_XML_DEPTH) {
-    let end: number;
-    if (text.startsWith('<!--', at)) end = skipTo(text, '-->', at + 4);
-    else if (text.startsWith('<![CDATA[', at)) end = skipTo(text, ']]>', at + 9);
-    else if (text[at + 1] === '?' || text[at + 1] === '!') end = skipTo(text, '>', at + 2);
-    else if (text[at + 1] === '/') {
-      depth--;
-      end = skipTo(text, '>', at + 2);
-    } else {
+  for (const [token] of text.matchAll(MARKUP)) {
+    if (token.length === 1) break;
+    if (token.startsWith('<!--') ? !token.endsWith('-->') : token.startsWith('<![CDATA[') && !token.endsWith(']]>')) break;
+    if (token[1] === '/') depth--;
+    else if (token[1] !== '?' && token[1] !== '!') {
       elements++;
-      end = tagEnd(text, at + 1);
-      if (end !== -1 && text[end - 1] !== '/') deepest = Math.max(deepest, ++depth);
+      if (!token.endsWith('/>')) deepest = Math.max(deepest, ++depth);
+      if (elements > MAX_XML_ELEMENTS || deepest > MAX_XML_DEPTH) break;
     }
-    if (end === -1) break; // unterminated: the parser reports it
-    at = text.indexOf('<', end);
   }
   return { elements, depth: deepest };
 }
