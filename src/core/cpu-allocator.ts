@@ -1,8 +1,8 @@
 // Hands out substitute CPUs for remap, best first: free CPUs on the wanted
 // node, free CPUs elsewhere, CPUs other domains float over, CPUs this domain
 // already uses (shared, least used first), and CPUs other domains hold
-// exclusively (only with overcommit). Linear in host size: per-node lists
-// are walked with cursors, never rescanned from the start.
+// exclusively (only with overcommit). Free and floating lists are walked
+// with cursors, never rescanned; the shared tier keeps a heap per node.
 import type { CpuSet } from './cpuset.js';
 import type { Host } from './host.js';
 
@@ -45,6 +45,8 @@ export class CpuAllocator {
   private readonly byNode = new Map<number, NodeLists>();
   private readonly nodeOf = new Map<number, number>();
   private readonly held: number[];
+  /** The shared tier's candidates by node, least used first (built when first needed). */
+  private sharedHeaps: Map<number, UseHeap> | undefined;
 
   constructor(private readonly input: AllocatorInput) {
     const coreKey = new Map<string, number[]>();
@@ -146,24 +148,100 @@ export class CpuAllocator {
     return list[cursor];
   }
 
+  /**
+   * The CPU this domain uses least, preferring `node`, then the lowest id.
+   * Only reached once no CPU is free or floating anywhere, so from then on
+   * the candidates are fixed and each grant adds one use: per-node heaps
+   * keep every pick at O(nodes + log CPUs), not a scan of the pool.
+   */
   private leastUsed(node: number | undefined): number | undefined {
-    let best: number | undefined;
-    let bestCount = Infinity;
+    this.sharedHeaps ??= this.buildSharedHeaps();
+    let best: UseEntry | undefined;
     let bestOnNode = false;
-    for (const [cpu, count] of this.useCount) {
-      const onNode = node !== undefined && this.nodeOf.get(cpu) === node;
-      if (count < bestCount || (count === bestCount && onNode && !bestOnNode) || (count === bestCount && onNode === bestOnNode && best !== undefined && cpu < best)) {
-        best = cpu;
-        bestCount = count;
+    for (const [n, heap] of this.sharedHeaps) {
+      const top = heap.peek();
+      if (!top) continue;
+      const onNode = n === node;
+      if (!best || top.count < best.count || (top.count === best.count && (onNode !== bestOnNode ? onNode : top.cpu < best.cpu))) {
+        best = top;
         bestOnNode = onNode;
       }
     }
-    return best;
+    return best?.cpu;
+  }
+
+  private buildSharedHeaps(): Map<number, UseHeap> {
+    const heaps = new Map<number, UseHeap>();
+    for (const [cpu, count] of this.useCount) {
+      const node = this.nodeOf.get(cpu) ?? -1;
+      let heap = heaps.get(node);
+      if (!heap) heaps.set(node, (heap = new UseHeap()));
+      heap.push({ cpu, count });
+    }
+    return heaps;
   }
 
   private grant(cpu: number, tier: Tier, node: number): Grant {
     this.taken.add(cpu);
-    this.useCount.set(cpu, (this.useCount.get(cpu) ?? 0) + 1);
+    const count = (this.useCount.get(cpu) ?? 0) + 1;
+    this.useCount.set(cpu, count);
+    const heap = this.sharedHeaps?.get(this.nodeOf.get(cpu) ?? -1);
+    // A shared grant is always its node's top (leastUsed chose it); any other grant changes the candidates.
+    if (tier === 'shared' && heap?.peek()?.cpu === cpu) {
+      heap.pop();
+      heap.push({ cpu, count });
+    } else {
+      this.sharedHeaps = undefined;
+    }
     return { cpu, tier, node };
+  }
+}
+
+interface UseEntry {
+  readonly cpu: number;
+  readonly count: number;
+}
+
+/** A binary min-heap of CPUs by (uses, id). */
+class UseHeap {
+  private readonly items: UseEntry[] = [];
+
+  peek(): UseEntry | undefined {
+    return this.items[0];
+  }
+
+  push(entry: UseEntry): void {
+    const items = this.items;
+    let i = items.push(entry) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!UseHeap.before(entry, items[parent] as UseEntry)) break;
+      items[i] = items[parent] as UseEntry;
+      i = parent;
+    }
+    items[i] = entry;
+  }
+
+  pop(): UseEntry | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length === 0 || last === undefined) return top;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= items.length) break;
+      const right = left + 1;
+      const child = right < items.length && UseHeap.before(items[right] as UseEntry, items[left] as UseEntry) ? right : left;
+      if (!UseHeap.before(items[child] as UseEntry, last)) break;
+      items[i] = items[child] as UseEntry;
+      i = child;
+    }
+    items[i] = last;
+    return top;
+  }
+
+  private static before(a: UseEntry, b: UseEntry): boolean {
+    return a.count < b.count || (a.count === b.count && a.cpu < b.cpu);
   }
 }
