@@ -112,10 +112,12 @@ export function readRunningDomains(root: string, self: { uuid: string; name: str
 export function occupancyOf(domains: readonly RunningDomain[], usable: CpuSet, reserved: ReadonlyMap<string, CpuSet> = new Map()): Occupancy {
   const exclusive = new Set<number>();
   const floating = new Set<number>();
-  const holders: Record<string, string> = {};
+  const held = new Map<string, number[]>();
   const hold = (who: string, cpus: CpuSet): void => {
     for (const cpu of cpus.ids) exclusive.add(cpu);
-    holders[who] = CpuSet.of([...(holders[who] ? parseCpuset(holders[who]).ids : []), ...cpus.ids]).toString();
+    const list = held.get(who);
+    if (list) list.push(...cpus.ids);
+    else held.set(who, [...cpus.ids]);
   };
   for (const domain of domains) {
     for (const set of domain.threads) {
@@ -125,5 +127,7 @@ export function occupancyOf(domains: readonly RunningDomain[], usable: CpuSet, r
     }
   }
   for (const [who, cpus] of reserved) hold(`${who} (arriving)`, cpus);
+  const holders: Record<string, string> = {};
+  for (const [who, cpus] of held) holders[who] = CpuSet.of(cpus).toString();
   return { exclusive: CpuSet.of(exclusive), floating: CpuSet.of([...floating].filter((c) => !exclusive.has(c))), holders };
 }
