@@ -4,7 +4,7 @@
 import type { Document } from '@xmldom/xmldom';
 import { resolveForDomain, type Config, type DomainOverride } from './config.js';
 import { planFromOriginal, recordOf } from './intent.js';
-import { foreignManager, readOriginal, readPolicyMetadata, writeOriginal, type OriginalPin } from './metadata.js';
+import { foreignManager, ORIGINAL_NS, readOriginal, readPolicyMetadata, writeOriginal, type OriginalPin } from './metadata.js';
 import { readDomainPins, type DomainPins } from './domain-pins.js';
 import type { Host } from './host.js';
 import type { Plan, Policy } from './plan.js';
@@ -77,7 +77,7 @@ export function filterDomainXml(
   applyChanges(doc, planned.changes);
   if (!original) {
     writeOriginal(doc, recordOf(pins));
-    notes.push('original placement recorded in the domain metadata (urn:repin:original:1)');
+    notes.push(`original placement recorded in the domain metadata (${ORIGINAL_NS})`);
   }
   const output = serializeXml(doc);
   if (timings) timings.serialize = tick() - t;

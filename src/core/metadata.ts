@@ -10,7 +10,14 @@ import { POLICIES, type Policy } from './plan.js';
 import type { PinKind } from './domain-pins.js';
 import type { DomainOverride } from './config.js';
 
-export const ORIGINAL_NS = 'urn:repin:original:1';
+/**
+ * The original placement, one text entry per pin (`vcpupin#0=20;`): a
+ * 512-vCPU guest carries ~12 KiB instead of an element per pin, which cost
+ * ~14 ms to build and print in the hook. Records in the per-pin layout of
+ * ORIGINAL_NS_V1 (earlier repin builds) are still read.
+ */
+export const ORIGINAL_NS = 'urn:repin:original:2';
+export const ORIGINAL_NS_V1 = 'urn:repin:original:1';
 export const POLICY_NS = 'urn:repin:policy:1';
 
 /** Namespaces of managers that place pins themselves; repin leaves their domains alone by default. */
@@ -30,9 +37,13 @@ export interface OriginalPin {
 
 function metadataChildren(doc: Document): Element[] {
   const metadata = selectElement('/domain/metadata', doc);
-  if (!metadata) return [];
+  return metadata ? childElementsOf(metadata) : [];
+}
+
+/** Child elements in any namespace. */
+function childElementsOf(parent: Element): Element[] {
   const out: Element[] = [];
-  for (let node = metadata.firstChild; node; node = node.nextSibling) if (node.nodeType === 1) out.push(node as Element);
+  for (let node = parent.firstChild; node; node = node.nextSibling) if (node.nodeType === 1) out.push(node as Element);
   return out;
 }
 
@@ -46,25 +57,51 @@ export function foreignManager(doc: Document): string | undefined {
   return undefined;
 }
 
+const PIN_KINDS: ReadonlySet<string> = new Set<PinKind>(['vcpu', 'vcpupin', 'emulatorpin', 'iothreadpin', 'numatune', 'memnode', 'memdev']);
+
+/** One entry: `kind[#id]=value[@mode]`. A cpuset or nodeset never holds `;`, `=`, `@` or `#`. */
+const ENTRY = /^([a-z]+)(?:#(\d+))?=([^;=@#]*)(?:@([a-z]+))?$/;
+
+/** The record's pins, or undefined when there is none or it is damaged (then it is ignored, not trusted). */
 export function readOriginal(doc: Document): OriginalPin[] | undefined {
-  const record = metadataChildren(doc).find((e) => e.namespaceURI === ORIGINAL_NS);
-  if (!record) return undefined;
+  const children = metadataChildren(doc);
+  const record = children.find((e) => e.namespaceURI === ORIGINAL_NS);
+  if (!record) {
+    const v1 = children.find((e) => e.namespaceURI === ORIGINAL_NS_V1);
+    return v1 ? readOriginalV1(v1) : undefined;
+  }
   const pins: OriginalPin[] = [];
-  for (let node = record.firstChild; node; node = node.nextSibling) {
-    if (node.nodeType !== 1) continue;
-    const e = node as Element;
+  for (const entry of (record.textContent ?? '').split(';')) {
+    if (entry.trim() === '') continue;
+    const match = ENTRY.exec(entry.trim());
+    if (!match || !PIN_KINDS.has(match[1] ?? '') || !validSet(match[3] ?? '')) return undefined;
+    const [, element, id, value = '', mode] = match;
+    pins.push({ element: element as PinKind, value, ...(id !== undefined ? { id: Number(id) } : {}), ...(mode ? { mode } : {}) });
+  }
+  return pins;
+}
+
+/** An element per pin: `<repin:pin element="vcpupin" id="0" value="20"/>`. */
+function readOriginalV1(record: Element): OriginalPin[] | undefined {
+  const pins: OriginalPin[] = [];
+  for (const e of childElementsOf(record)) {
     const element = e.getAttribute('element') as PinKind;
     const value = e.getAttribute('value') ?? '';
     const idText = e.getAttribute('id');
     const mode = e.getAttribute('mode');
-    try {
-      parseCpuset(value);
-    } catch {
-      return undefined; // a damaged record is ignored rather than trusted
-    }
+    if (!PIN_KINDS.has(element) || !validSet(value)) return undefined;
     pins.push({ element, value, ...(idText ? { id: Number(idText) } : {}), ...(mode ? { mode } : {}) });
   }
   return pins;
+}
+
+function validSet(value: string): boolean {
+  try {
+    parseCpuset(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Append the original-placement record to <metadata> (created if missing). */
@@ -81,16 +118,8 @@ export function writeOriginal(doc: Document, pins: readonly OriginalPin[]): void
     domain.insertBefore(text('\n  '), metadata);
   }
   const record = doc.createElementNS(ORIGINAL_NS, 'repin:original');
-  for (const pin of pins) {
-    const e = doc.createElementNS(ORIGINAL_NS, 'repin:pin');
-    e.setAttribute('element', pin.element);
-    if (pin.id !== undefined) e.setAttribute('id', String(pin.id));
-    e.setAttribute('value', pin.value);
-    if (pin.mode !== undefined) e.setAttribute('mode', pin.mode);
-    record.appendChild(text('\n      '));
-    record.appendChild(e);
-  }
-  record.appendChild(text('\n    '));
+  const entries = pins.map((pin) => `\n      ${pin.element}${pin.id === undefined ? '' : `#${pin.id}`}=${pin.value}${pin.mode === undefined ? '' : `@${pin.mode}`};`);
+  record.appendChild(text(`${entries.join('')}\n    `));
   // Keep libvirt's indentation: the record goes where the closing tag's indent was.
   const last = metadata.lastChild;
   if (last && last.nodeType === 3 && (last.nodeValue ?? '').trim() === '') {

@@ -8,6 +8,7 @@ import { filterDomainXml } from '../../src/core/filter.js';
 import { hostFromProfile } from '../../src/core/host-json.js';
 import type { Host } from '../../src/core/host.js';
 import type { Policy } from '../../src/core/plan.js';
+import { readOriginal } from '../../src/core/metadata.js';
 import { parseDomainXml } from '../../src/core/xml.js';
 import { makeHost } from '../support/gen-domain.js';
 
@@ -29,7 +30,7 @@ describe('intent record: the original placement survives migrations', () => {
   it('A→B (smaller) then B→A: the original pins come back exactly', () => {
     const onB = migrate(original, hostB);
     expect(placement(onB)).to.not.deep.equal(placement(original));
-    expect(onB).to.include('urn:repin:original:1');
+    expect(onB).to.include('urn:repin:original:2');
     const backOnA = filterDomainXml(onB, hostA, config);
     expect(backOnA.plan.changes.every((c) => c.rule === 'original placement restored')).to.equal(true);
     expect(placement(backOnA.output ?? '')).to.deep.equal(placement(original));
@@ -56,10 +57,26 @@ describe('intent record: the original placement survives migrations', () => {
     expect(back.output).to.include('<memnode cellid="1" mode="strict" nodeset="1"/>');
   });
 
+  it('reads a record in the earlier per-pin layout (urn:repin:original:1) the same way', () => {
+    const onB = migrate(original, hostB);
+    const pins = readOriginal(parseDomainXml(onB)) ?? [];
+    expect(pins.length).to.be.above(0);
+    const v1 = pins
+      .map((p) => `<repin:pin element="${p.element}"${p.id === undefined ? '' : ` id="${p.id}"`} value="${p.value}"${p.mode ? ` mode="${p.mode}"` : ''}/>`)
+      .join('');
+    const onBv1 = onB.replace(/<repin:original xmlns:repin="urn:repin:original:2">[^<]*<\/repin:original>/, `<repin:original xmlns:repin="urn:repin:original:1">${v1}</repin:original>`);
+    expect(onBv1).to.include('urn:repin:original:1').and.not.include('urn:repin:original:2');
+    expect(readOriginal(parseDomainXml(onBv1))).to.deep.equal(pins);
+    expect(placement(migrate(onBv1, hostA))).to.deep.equal(placement(original));
+    // A damaged record is ignored, not trusted: the current pins are planned as they are.
+    const damaged = onB.replace('vcpupin#0=', 'vcpupin#0=x');
+    expect(readOriginal(parseDomainXml(damaged))).to.equal(undefined);
+  });
+
   it('the record is written once: a later change keeps the first original', () => {
     const onB = migrate(original, hostB);
     const onC = migrate(onB, hostC);
-    expect(onC.match(/urn:repin:original:1/g)).to.have.length(1);
+    expect(onC.match(/urn:repin:original:2/g)).to.have.length(1);
   });
 });
 
