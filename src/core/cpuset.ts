@@ -16,11 +16,16 @@ export class CpuSet {
 
   /** From any ids; sorts and removes duplicates. */
   static of(ids: Iterable<number>): CpuSet {
-    const list = [...ids];
+    const list = Array.isArray(ids) ? (ids as number[]).slice() : [...ids];
     // Most lists arrive sorted (sysfs, other sets' ids): one pass instead of a Set and a sort.
     let ascending = true;
     for (let i = 1; i < list.length && ascending; i++) ascending = (list[i] as number) > (list[i - 1] as number);
     return new CpuSet(ascending ? list : [...new Set(list)].sort((a, b) => a - b));
+  }
+
+  /** A single CPU: a dedicated pin, the most common set. */
+  static one(id: number): CpuSet {
+    return new CpuSet([id]);
   }
 
   static range(first: number, last: number): CpuSet {
@@ -100,7 +105,7 @@ const isSpace = (c: string | undefined): boolean =>
  */
 export function parseCpuset(text: string, what = 'cpuset'): CpuSet {
   // The common case, one CPU (a dedicated pin): no tokenizer.
-  if (/^\d{1,5}$/.test(text) && Number(text) <= MAX_CPU_ID) return CpuSet.of([Number(text)]);
+  if (/^\d{1,5}$/.test(text) && Number(text) <= MAX_CPU_ID) return CpuSet.one(Number(text));
   const fail = (detail: string): never => {
     throw new CpusetSyntaxError(`invalid ${what} '${printable(text)}': ${detail}`);
   };
