@@ -75,8 +75,7 @@ export function fdSink(fd: number): Sink {
             pause ??= new Int32Array(new SharedArrayBuffer(4));
             Atomics.wait(pause, 0, 0, 1);
             waited += 1;
-          }
-          else throw error;
+          } else throw error;
         }
       }
       return !closed;
