@@ -8,7 +8,9 @@ import { foreignManager, ORIGINAL_NS, readOriginal, readPolicyMetadata, writeOri
 import { readDomainPins, type DomainPins } from './domain-pins.js';
 import type { Host } from './host.js';
 import type { Plan, Policy } from './plan.js';
+import { occupancyMatters } from './fit.js';
 import { planDomain } from './planner.js';
+import { computePools } from './pools.js';
 import { applyChanges } from './rewrite.js';
 import { parseDomainXml, serializeXml } from './xml.js';
 
@@ -61,11 +63,12 @@ export function filterDomainXml(
     const skipped = `managed by ${manager}, which places pins itself (config manageForeign is off)`;
     return { plan: { domain, policy: resolved.options.policy, outcome: 'skipped', changes: [], notes, skipped }, pins, shadow: resolved.shadow };
   }
+  const original = readOriginal(doc);
   const enriching = tick();
-  const planningHost = enrichHost ? enrichHost(pins, host) : host;
+  const planningHost =
+    enrichHost && occupancyMatters(pins, computePools(host, resolved.options), original !== undefined) ? enrichHost(pins, host) : host;
   const occupancy = tick() - enriching;
   if (timings) timings.occupancy = occupancy;
-  const original = readOriginal(doc);
   const planned =
     original && resolved.options.policy !== 'strict'
       ? planFromOriginal(pins, original, planningHost, resolved.options)

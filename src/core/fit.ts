@@ -41,6 +41,16 @@ export interface Misfits {
   readonly node: readonly NodePin[];
 }
 
+/**
+ * Whether other guests' CPUs can change this domain's plan: they decide only
+ * whether a dedicated pin fits and where substitutes go. A domain with no
+ * dedicated pin, no misfitting CPU pin and no original record to plan from
+ * gets the same plan without them, so the host need not be scanned.
+ */
+export function occupancyMatters(pins: DomainPins, pools: Pools, hasOriginal: boolean): boolean {
+  return hasOriginal || pins.cpuPins.some((pin) => isDedicated(pin) || !pin.cpus.isSubsetOf(poolFor(pin.kind, pools)));
+}
+
 export function findMisfits(pins: DomainPins, pools: Pools, held: CpuSet | undefined): Misfits {
   return {
     cpu: pins.cpuPins.filter((pin) => !cpuPinFits(pin, pools, held)),

@@ -73,6 +73,22 @@ describe('occupancy: what other running domains hold', () => {
     expect(result.plan.changes[0]?.rule).to.match(/0→1 \(free, node 0\)/);
   });
 
+  it('other guests are not scanned when they cannot change the plan (no dedicated pin, every pin fits)', () => {
+    const host = flatHost(parseCpuset('0-7'));
+    let scans = 0;
+    const enrich = (_pins: { uuid: string; name: string }, h: typeof host): typeof host => {
+      scans++;
+      return h;
+    };
+    const config = parseConfig({});
+    expect(filterDomainXml(domain(['0-3', '0-3']), host, config, undefined, undefined, undefined, enrich).plan.outcome).to.equal('unchanged');
+    expect(scans, 'shared pins that fit').to.equal(0);
+    filterDomainXml(domain(['0-3', '2']), host, config, undefined, undefined, undefined, enrich);
+    expect(scans, 'a dedicated pin').to.equal(1);
+    filterDomainXml(domain(['0-3', '6-9']), host, config, undefined, undefined, undefined, enrich);
+    expect(scans, 'a pin that needs substitutes').to.equal(2);
+  });
+
   it('protectDedicated: false lets a dedicated pin share a held CPU', () => {
     addRunningDomain(root, { name: 'db', uuid: '11111111-0000-4000-8000-000000000000', pid: 4000, vcpus: ['0'], emulator: '0' });
     const host = flatHost(parseCpuset('0-1'));
