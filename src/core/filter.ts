@@ -33,16 +33,17 @@ export interface FilterTimings {
   serialize?: number;
 }
 
-export function filterDomainXml(
-  xml: string,
-  host: Host,
-  config: Config,
-  policy?: Policy,
-  clock?: () => number,
-  timings?: FilterTimings,
+/** What a caller may add around the plan: the hook times it and reads the local host's occupancy. */
+export interface FilterExtras {
+  readonly clock?: () => number;
+  /** Filled in with each step's time, by `clock`. */
+  readonly timings?: FilterTimings;
   /** Add what depends on the domain's identity (other domains' occupancy) before planning. */
-  enrichHost?: (pins: DomainPins, host: Host) => Host,
-): FilterResult {
+  readonly enrichHost?: (pins: DomainPins, host: Host) => Host;
+}
+
+export function filterDomainXml(xml: string, host: Host, config: Config, policy?: Policy, extras: FilterExtras = {}): FilterResult {
+  const { clock, timings, enrichHost } = extras;
   const tick = clock ?? (() => 0);
   let t = tick();
   const doc: Document = parseDomainXml(xml);

@@ -48,7 +48,7 @@ export interface Misfits {
  * gets the same plan without them, so the host need not be scanned.
  */
 export function occupancyMatters(pins: DomainPins, pools: Pools, hasOriginal: boolean): boolean {
-  return hasOriginal || pins.cpuPins.some((pin) => isDedicated(pin) || !pin.cpus.isSubsetOf(poolFor(pin.kind, pools)));
+  return hasOriginal || pins.cpuPins.some((pin) => isDedicated(pin) || !cpuPinFits(pin, pools, undefined));
 }
 
 export function findMisfits(pins: DomainPins, pools: Pools, held: CpuSet | undefined): Misfits {

@@ -59,9 +59,11 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
     // Occupancy, plan and reservation under one host-wide lock: concurrent arrivals get disjoint CPUs.
     result = withHostLock(dir, (locked) => {
       lap('lock');
-      const planned = filterDomainXml(input, host, config, undefined, now, timings, (pins, base) =>
-        base.occupancy ? base : withLocalOccupancy(root, dir, pins, base),
-      );
+      const planned = filterDomainXml(input, host, config, undefined, {
+        clock: now,
+        timings,
+        enrichHost: (pins, base) => (base.occupancy ? base : withLocalOccupancy(root, dir, pins, base)),
+      });
       last = now();
       if (locked && planned.plan.outcome !== 'refused') reserve(dir, planned, host.usable);
       lap('reserve');

@@ -3,9 +3,10 @@
 // secrets (graphics passwords), so everything is 0600 in 0700 directories,
 // whatever the umask. Domain names never become path components. A journal
 // failure is reported to the caller, never allowed to fail a migration.
-import { chmodSync, closeSync, constants, fchmodSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Change, Outcome } from '../core/plan.js';
+import { ensurePrivateDir } from './private-dir.js';
 
 export type JournalOutcome = Outcome | 'error' | 'shadow' | 'expired' | 'skipped';
 
@@ -28,11 +29,6 @@ export interface JournalEntry {
 const JOURNAL_FILE = 'journal.jsonl';
 const CAPTURES = 'captures';
 const ROTATE_BYTES = 4 * 1024 * 1024;
-
-function ensurePrivateDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
-}
 
 function writePrivate(path: string, data: string, flags: 'a' | 'wx'): void {
   // O_NOFOLLOW: a symlink planted in the journal dir cannot redirect the write or the chmod.

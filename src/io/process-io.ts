@@ -1,6 +1,7 @@
 // The one seam between repin and its process: tests pass their own.
 import { writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { sleepSync } from './sleep-sync.js';
 
 /** Where repin writes text: a stream, or a descriptor written synchronously. */
 export interface Sink {
@@ -51,7 +52,6 @@ export function processIo(direct = false): Io {
 
 /** Give a full pipe (a non-blocking descriptor answering EAGAIN) this long to drain. */
 const DRAIN_WAIT_MS = 10_000;
-let pause: Int32Array | undefined;
 
 /**
  * Writes all of each text before returning, so the caller's next step (the
@@ -72,8 +72,7 @@ export function fdSink(fd: number): Sink {
           const code = (error as NodeJS.ErrnoException).code;
           if (code === 'EPIPE') closed = true;
           else if (code === 'EAGAIN' && waited < DRAIN_WAIT_MS) {
-            pause ??= new Int32Array(new SharedArrayBuffer(4));
-            Atomics.wait(pause, 0, 0, 1);
+            sleepSync(1);
             waited += 1;
           } else throw error;
         }

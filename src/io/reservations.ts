@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CpuSet, parseCpuset } from '../core/cpuset.js';
 import { tryLock, type Lock } from './lock.js';
+import { sleepSync } from './sleep-sync.js';
 
 export interface Reservation {
   readonly uuid: string;
@@ -21,10 +22,6 @@ export const RESERVATION_TTL_MS = 120_000;
 const LOCK = 'lock';
 const FILE = 'reservations.json';
 
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 /** Run `fn` holding the host-wide lock; after `waitMs` run it anyway (a hook must never hang). */
 export function withHostLock<T>(dir: string, fn: (locked: boolean) => T, waitMs = 3000): T {
   let lock: Lock | undefined;
@@ -37,7 +34,7 @@ export function withHostLock<T>(dir: string, fn: (locked: boolean) => T, waitMs 
         break;
       }
       if (Date.now() >= deadline) break;
-      sleep(10);
+      sleepSync(10);
     }
   } catch {
     lock = undefined; // an unusable run dir: plan without the lock rather than fail

@@ -3,11 +3,12 @@
 // definition and removes it. Root-only (the changes name the domain), written
 // atomically (temp file + rename) so a reader never sees half a request, and
 // named by uuid only: a domain name never becomes a path component.
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { printable } from '../core/cpuset.js';
 import { DomainXmlError } from '../core/errors.js';
 import type { Change } from '../core/plan.js';
+import { ensurePrivateDir } from './private-dir.js';
 
 export interface ReconcileRequest {
   readonly uuid: string;
@@ -29,11 +30,6 @@ const ELEMENTS = ['vcpu', 'vcpupin', 'emulatorpin', 'iothreadpin', 'numatune', '
 
 export function isUuid(text: string): boolean {
   return UUID.test(text.toLowerCase());
-}
-
-function ensurePrivateDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
 }
 
 /** Called by the hook after a `migrate begin` rewrite: leave a request for `repin reconcile`. */

@@ -67,7 +67,7 @@ describe('occupancy: what other running domains hold', () => {
     addRunningDomain(root, { name: 'db', uuid: '11111111-0000-4000-8000-000000000000', pid: 4000, vcpus: ['0'], emulator: '0' });
     const host = flatHost(parseCpuset('0-1'));
     const enrich = (pins: { uuid: string; name: string }, h: typeof host): typeof host => withLocalOccupancy(root, join(root, 'run/repin'), pins, h);
-    const result = filterDomainXml(domain(['0']), host, parseConfig({}), undefined, undefined, undefined, enrich);
+    const result = filterDomainXml(domain(['0']), host, parseConfig({}), undefined, { enrichHost: enrich });
     expect(result.plan.changes).to.have.length(1);
     expect(result.plan.changes[0]).to.include({ element: 'vcpupin', old: '0', new: '1' });
     expect(result.plan.changes[0]?.rule).to.match(/0→1 \(free, node 0\)/);
@@ -81,11 +81,11 @@ describe('occupancy: what other running domains hold', () => {
       return h;
     };
     const config = parseConfig({});
-    expect(filterDomainXml(domain(['0-3', '0-3']), host, config, undefined, undefined, undefined, enrich).plan.outcome).to.equal('unchanged');
+    expect(filterDomainXml(domain(['0-3', '0-3']), host, config, undefined, { enrichHost: enrich }).plan.outcome).to.equal('unchanged');
     expect(scans, 'shared pins that fit').to.equal(0);
-    filterDomainXml(domain(['0-3', '2']), host, config, undefined, undefined, undefined, enrich);
+    filterDomainXml(domain(['0-3', '2']), host, config, undefined, { enrichHost: enrich });
     expect(scans, 'a dedicated pin').to.equal(1);
-    filterDomainXml(domain(['0-3', '6-9']), host, config, undefined, undefined, undefined, enrich);
+    filterDomainXml(domain(['0-3', '6-9']), host, config, undefined, { enrichHost: enrich });
     expect(scans, 'a pin that needs substitutes').to.equal(2);
   });
 
@@ -93,7 +93,7 @@ describe('occupancy: what other running domains hold', () => {
     addRunningDomain(root, { name: 'db', uuid: '11111111-0000-4000-8000-000000000000', pid: 4000, vcpus: ['0'], emulator: '0' });
     const host = flatHost(parseCpuset('0-1'));
     const enrich = (pins: { uuid: string; name: string }, h: typeof host): typeof host => withLocalOccupancy(root, join(root, 'run/repin'), pins, h);
-    const result = filterDomainXml(domain(['0']), host, parseConfig({ protectDedicated: false }), undefined, undefined, undefined, enrich);
+    const result = filterDomainXml(domain(['0']), host, parseConfig({ protectDedicated: false }), undefined, { enrichHost: enrich });
     expect(result.plan.outcome).to.equal('unchanged');
   });
 

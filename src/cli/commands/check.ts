@@ -19,7 +19,7 @@ export function checkCommand(io: Io): CommandModule<object, Args> {
     handler: async (args) => {
       const xml = await readDomainInput(args.file, io);
       const planning = resolvePlanning(args, io);
-      const { plan } = filterDomainXml(xml, planning.host, planning.config, 'strict', undefined, undefined, planning.enrich);
+      const { plan } = filterDomainXml(xml, planning.host, planning.config, 'strict', { enrichHost: planning.enrich });
       const name = plan.domain.name || args.file;
       if (plan.outcome === 'unchanged') {
         io.stdout.write(`${name}: fits host ${planning.host.name}\n`);

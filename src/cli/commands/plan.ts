@@ -26,7 +26,7 @@ export function planCommand(io: Io): CommandModule<object, Args> {
     handler: async (args) => {
       const xml = await readDomainInput(args.file, io);
       const planning = resolvePlanning(args, io);
-      const result = filterDomainXml(xml, planning.host, planning.config, planning.policy, undefined, undefined, planning.enrich);
+      const result = filterDomainXml(xml, planning.host, planning.config, planning.policy, { enrichHost: planning.enrich });
       if (args.json) io.stdout.write(`${JSON.stringify({ ...result.plan, host: planning.host.name, shadow: result.shadow }, null, 2)}\n`);
       else if (args.diff) io.stdout.write(result.output ? unifiedDiff(normalizeXml(xml), result.output, [`${args.file} (incoming)`, `${args.file} (repin)`]) : '');
       else io.stdout.write(renderPlan(result.plan, result.pins, planning.host, 80, result.original));

@@ -25,7 +25,7 @@ export function replayCommand(io: Io): CommandModule<object, Args> {
       const planning = resolvePlanning(args, io);
       const path = isAbsolute(args.capture) || existsSync(args.capture) ? args.capture : join(planning.config.journal.dir, args.capture);
       const xml = await readDomainInput(path, io);
-      const result = filterDomainXml(xml, planning.host, planning.config, planning.policy, undefined, undefined, planning.enrich);
+      const result = filterDomainXml(xml, planning.host, planning.config, planning.policy, { enrichHost: planning.enrich });
       if (args.json) {
         io.stdout.write(`${JSON.stringify({ capture: path, ...result.plan, output: result.output ?? null }, null, 2)}\n`);
       } else {

@@ -18,7 +18,7 @@ export function rewriteCommand(io: Io): CommandModule<object, Args> {
     handler: async (args) => {
       const xml = await readDomainInput(args.file, io);
       const planning = resolvePlanning(args, io);
-      const result = filterDomainXml(xml, planning.host, planning.config, planning.policy, undefined, undefined, planning.enrich);
+      const result = filterDomainXml(xml, planning.host, planning.config, planning.policy, { enrichHost: planning.enrich });
       if (result.plan.outcome === 'refused') {
         io.stderr.write(`repin: ${result.plan.refusal ?? 'refused'}\n`);
         throw new ExitCode(EXIT.no);
