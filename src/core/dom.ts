@@ -23,11 +23,11 @@ export function selectElement(expression: string, context: Node): Element | unde
   return selectElements(expression, context)[0];
 }
 
-/** Direct child elements with this local name (no namespace). */
-export function childElements(parent: Element, name: string): Element[] {
+/** Direct child elements with this name, or all of them (any namespace) without one. */
+export function childElements(parent: Element, name?: string): Element[] {
   const out: Element[] = [];
   for (let node = parent.firstChild; node; node = node.nextSibling) {
-    if (node.nodeType === 1 && node.nodeName === name) out.push(node as Element);
+    if (node.nodeType === 1 && (name === undefined || node.nodeName === name)) out.push(node as Element);
   }
   return out;
 }

@@ -37,14 +37,7 @@ export interface OriginalPin {
 
 function metadataChildren(doc: Document): Element[] {
   const metadata = selectElement('/domain/metadata', doc);
-  return metadata ? childElementsOf(metadata) : [];
-}
-
-/** Child elements in any namespace. */
-function childElementsOf(parent: Element): Element[] {
-  const out: Element[] = [];
-  for (let node = parent.firstChild; node; node = node.nextSibling) if (node.nodeType === 1) out.push(node as Element);
-  return out;
+  return metadata ? childElements(metadata) : [];
 }
 
 /** The manager whose metadata this domain carries, if any. */
@@ -84,7 +77,7 @@ export function readOriginal(doc: Document): OriginalPin[] | undefined {
 /** An element per pin: `<repin:pin element="vcpupin" id="0" value="20"/>`. */
 function readOriginalV1(record: Element): OriginalPin[] | undefined {
   const pins: OriginalPin[] = [];
-  for (const e of childElementsOf(record)) {
+  for (const e of childElements(record)) {
     const element = e.getAttribute('element') as PinKind;
     const value = e.getAttribute('value') ?? '';
     const idText = e.getAttribute('id');
