@@ -22,7 +22,6 @@ function readHostUnder(root: string, name: string | undefined): Host {
   const cpuDir = under(root, 'sys/devices/system/cpu');
   const online = readOnline(cpuDir);
   const placement = readNodes(under(root, 'sys/devices/system/node'), online);
-  const cpus = readCpus(cpuDir, online, placement.nodeOf);
 
   const status = readStatus(under(root, 'proc/self/status'));
   const cgroup = readCgroupCpuset(root);
@@ -38,7 +37,27 @@ function readHostUnder(root: string, name: string | undefined): Host {
     );
   }
   const hostname = readText(under(root, 'proc/sys/kernel/hostname'))?.trim();
-  return { name: name ?? (hostname || 'localhost'), cpus, usable, nodes: placement.nodes, usableNodes };
+  // SMT and package topology is a file per core: read it when a plan first asks (a guest that
+  // fits, or any plan that substitutes no CPU, never does).
+  let cpus: HostCpu[] | undefined;
+  return {
+    name: name ?? (hostname || 'localhost'),
+    get cpus(): HostCpu[] {
+      return (cpus ??= readTopology(cpuDir, online, placement.nodeOf));
+    },
+    usable,
+    nodes: placement.nodes,
+    usableNodes,
+  };
+}
+
+function readTopology(cpuDir: string, online: CpuSet, nodeOf: ReadonlyMap<number, number>): HostCpu[] {
+  try {
+    return readCpus(cpuDir, online, nodeOf);
+  } catch (err) {
+    if (err instanceof RepinError) throw err;
+    throw new HostError(`cannot read the CPU topology under ${cpuDir}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
 }
 
 // --- CPUs and nodes ----------------------------------------------------------

@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CpuSet } from '../../src/core/cpuset.js';
 import { HostError } from '../../src/core/errors.js';
-import { flatHost, type Host } from '../../src/core/host.js';
+import { flatHost, withOccupancy, type Host } from '../../src/core/host.js';
 import { hostFromProfile, hostToProfile } from '../../src/core/host-json.js';
 import { readHost } from '../../src/io/host-sysfs.js';
 import { fakeCpus, fakeHostDir, type FakeHostSpec } from '../support/fake-sysfs.js';
@@ -193,6 +193,19 @@ describe('readHost (sysfs/procfs)', () => {
     }
   });
 
+  it('reads SMT and package topology only when asked, once, and keeps it lazy under occupancy', () => {
+    const dir = fake(SMT16);
+    const host = readHost(dir);
+    // Removing the topology after readHost shows whether it was read already.
+    for (let cpu = 0; cpu < 16; cpu++) rmSync(join(dir, CPU, `cpu${cpu}/topology`), { recursive: true });
+    const occupied = withOccupancy(host, { exclusive: CpuSet.of([3]), floating: CpuSet.empty, holders: {} });
+    expect(occupied.occupancy?.exclusive.has(3)).to.equal(true);
+    expect(occupied.usable).to.equal(host.usable);
+    // Unread: every CPU now reads as its own core.
+    expect(occupied.cpus.every((cpu) => cpu.siblings.size === 1)).to.equal(true);
+    expect(host.cpus).to.equal(occupied.cpus);
+  });
+
   it('throws HostError when no CPU is usable', () => {
     const dir = fake({ ...SMT16, allowed: '0-1', cgroup: { version: 2, cpus: '2-3' } });
     expect(() => readHost(dir)).to.throw(HostError, /no usable CPU.*Cpus_allowed_list 0-1.*cgroup cpuset 2-3/);
@@ -201,7 +214,9 @@ describe('readHost (sysfs/procfs)', () => {
   it('throws HostError naming the path for unreadable or garbled files', () => {
     const dir = fake(SMT16);
     writeFileSync(join(dir, CPU, 'cpu0/topology/physical_package_id'), 'banana\n');
-    expect(() => readHost(dir)).to.throw(HostError, /cpu0\/topology\/physical_package_id/);
+    // Topology is read when a plan first asks for it, and fails then.
+    const host = readHost(dir);
+    expect(() => host.cpus).to.throw(HostError, /cpu0\/topology\/physical_package_id/);
     writeFileSync(join(dir, CPU, 'cpu0/topology/physical_package_id'), '0\n');
     writeFileSync(join(dir, CPU, 'online'), '0-15,x\n');
     expect(() => readHost(dir)).to.throw(HostError, /cpu\/online/);
