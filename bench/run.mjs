@@ -1,7 +1,8 @@
 // `npm run bench`: the built hook run as libvirt runs it — the bundle copied
 // to <tmp>/hooks/qemu and exec'd through its shebang with argv
 // `VM OP SUBOP -`, the domain XML on stdin and libvirt's hook environment —
-// timed against a bare `node empty.js` in the same run, cases interleaved
+// timed against a bare `node empty.js` and against node + xmldom alone (the
+// floor under every filter call) in the same run, cases interleaved
 // round-robin so machine noise spreads over all of them. Prints one table and
 // the hook's own time split, writes bench/results.json. Not a test: nothing
 // fails on a budget; the table says whether each is met.
@@ -14,6 +15,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { xmlOnlyEntities } from '../scripts/xmldom-xml-only.mjs';
 import { domainXml } from './domain-xml.mjs';
 import { HOSTS, cpuCount, writeHost } from './hosts.mjs';
 
@@ -49,6 +52,22 @@ writeFileSync(
   rssProbe,
   "process.on('exit', () => { const r = process.resourceUsage(); process.stderr.write(`bench probe ${r.maxRSS} ${(r.userCPUTime + r.systemCPUTime) / 1000}\\n`); });\n",
 );
+// The floor under every filter call (bench/xmldom-floor.cjs): node and xmldom alone, bundled
+// as dist/repin bundles it. The stack fixes xmldom; this case shows what it costs by itself.
+const floor = join(work, 'xmldom-floor.js');
+await build({
+  entryPoints: [join(here, 'xmldom-floor.cjs')],
+  outfile: floor,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node18.19',
+  minify: true,
+  charset: 'ascii',
+  legalComments: 'none',
+  logLevel: 'warning',
+  plugins: [xmlOnlyEntities],
+});
 const journalDir = join(work, 'journal');
 const config = join(work, 'repin.json');
 writeFileSync(config, JSON.stringify({ journal: { dir: journalDir } }));
@@ -80,6 +99,7 @@ const XML = {
 const CASES = [
   { id: 'baseline', label: 'node empty.js (baseline)', cmd: [node, empty], input: XML.typical, env: {} },
   { id: 'passthrough', label: 'prepare begin (pass-through)', args: ['web-1', 'prepare', 'begin'], xml: 'typical', host: 'typical', expect: 'nothing', budget: 1.1 },
+  { id: 'floor', label: 'node + xmldom parse (floor)', cmd: [node, floor], input: XML.fitting, env: {} },
   { id: 'fitting', label: 'migrate begin, fits (8 vCPUs)', args: ['web-1', 'migrate', 'begin'], xml: 'fitting', host: 'typical', expect: 'unchanged', budget: 1.35 },
   { id: 'typical', label: 'migrate begin, rewrite 8 vCPUs', args: ['db-1', 'migrate', 'begin'], xml: 'typical', host: 'typical', expect: 'rewritten', budget: 1.5 },
   { id: 'large', label: 'rewrite 512 vCPUs / 1024 CPUs', args: ['hpc-512', 'migrate', 'begin'], xml: 'large', host: 'large', expect: 'rewritten', budget: 2.5 },
@@ -250,6 +270,7 @@ console.log(
 console.log('');
 console.log(`CPU ms (user + sys) and peak RSS (ru_maxrss): the child's own getrusage at exit, read by a --require'd probe in ${PROBE_RUNS} separate runs (median).`);
 console.log('Budgets are judged on the wall-time ratio; on a busy machine the CPU ratio is the steadier of the two.');
+console.log("The floor case is node and xmldom alone parsing the fitting guest's XML: every filter call pays it before repin does anything.");
 
 const out = {
   date: new Date().toISOString(),

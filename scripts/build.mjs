@@ -16,7 +16,7 @@
 import { build } from 'esbuild';
 import { readFileSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { deflateRawSync } from 'node:zlib';
-import { resolve as resolvePath } from 'node:path';
+import { xmlOnlyEntities } from './xmldom-xml-only.mjs';
 
 const node = process.env.REPIN_NODE ?? '/usr/bin/node';
 if (!node.startsWith('/')) throw new Error(`REPIN_NODE must be an absolute path, got ${node}`);
@@ -30,16 +30,6 @@ const inlined = Object.keys(pkg.dependencies).map((name) => {
 /** Each payload section starts after its mark line and ends at the next mark or the end of the file. */
 const MARK = '// ---- repin payload';
 const markOf = (section) => `${MARK} ${section}: compiled only when a call needs it (see the loader at the top) ----`;
-
-// xmldom's HTML entity table is never used for text/xml but costs ~40 ms to build: swap it out.
-const xmlOnlyEntities = {
-  name: 'xmldom-xml-only-entities',
-  setup(b) {
-    b.onResolve({ filter: /^\.\/entities$/ }, (args) =>
-      /@xmldom[\\/]xmldom[\\/]lib[\\/]dom-parser\.js$/.test(args.importer) ? { path: resolvePath('scripts/xmldom-xml-entities.cjs') } : undefined,
-    );
-  },
-};
 
 const common = {
   bundle: true,
