@@ -264,7 +264,7 @@ for (const r of results) {
 }
 console.log(
   'start = process start to the stub; load = hook payload read and compiled; init = its modules evaluated; then the filter\'s steps: ' +
-    'config, read stdin, host (sysfs/procfs), lock, parse, occupancy (other guests), plan, serialize, reserve, print, spool (reconcile request), journal; ' +
+    'config, read stdin, host (online CPUs, nodes, limits), lock, parse, occupancy (other guests), plan (with the SMT/package topology, read on first use), serialize, reserve, print, spool (reconcile request), journal; ' +
     'total = filter start to end; uptime = process start to end.',
 );
 console.log('');
