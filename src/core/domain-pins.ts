@@ -163,8 +163,24 @@ function readNodePins(doc: Document): NodePin[] {
   return pins;
 }
 
+/**
+ * Elements libvirt formats at most once. It refuses a second <numatune>, and
+ * reads the others in ways that differ per element (all <cputune> children
+ * together, the first <vcpu>): with two of one, which pin is live would be a
+ * guess, so repin reads no placement from such a definition.
+ */
+const ONCE = ['name', 'uuid', 'metadata', 'vcpu', 'cputune', 'numatune', 'numatune/memory', 'cpu', 'cpu/topology', 'cpu/numa', 'devices'];
+
+function checkOnce(doc: Document): void {
+  for (const path of ONCE) {
+    const count = selectElements(`/domain/${path}`, doc).length;
+    if (count > 1) throw new DomainXmlError(`domain XML has ${count} <${path}> elements; libvirt has at most one`);
+  }
+}
+
 /** Read every host-side placement of a parsed domain. */
 export function readDomainPins(doc: Document): DomainPins {
+  checkOnce(doc);
   const name = selectElement('/domain/name', doc)?.textContent?.trim() ?? '';
   const uuid = selectElement('/domain/uuid', doc)?.textContent?.trim() ?? '';
   const vcpuText = selectElement('/domain/vcpu', doc)?.textContent?.trim() ?? '1';
