@@ -4,7 +4,7 @@
 // exclusively (only with overcommit). Free and floating lists are walked
 // with cursors, never rescanned; the shared tier keeps a heap per node.
 import type { CpuSet } from './cpuset.js';
-import type { Host } from './host.js';
+import type { Host, HostCpu } from './host.js';
 
 export type Tier = 'free' | 'floating' | 'shared' | 'overcommit';
 
@@ -19,8 +19,11 @@ interface NodeLists {
   freeCursor: number;
   readonly floating: number[];
   floatingCursor: number;
-  /** Free CPUs grouped by physical core, for sibling groups. */
-  readonly cores: number[][];
+  /**
+   * Free CPUs grouped by physical core, for sibling groups: built on the first
+   * sibling request for the node, so only the nodes asked read their SMT topology.
+   */
+  cores?: number[][];
   /** Cores before this one have fewer than two untaken CPUs left: no sibling group fits there again. */
   coreCursor: number;
   /** Most CPUs of any one core: a larger group cannot be placed on siblings here. */
@@ -44,18 +47,19 @@ export class CpuAllocator {
   private readonly useCount = new Map<number, number>();
   private readonly byNode = new Map<number, NodeLists>();
   private readonly nodeOf = new Map<number, number>();
+  private readonly cpuOf = new Map<number, HostCpu>();
   private readonly held: number[];
   /** The shared tier's candidates by node, least used first (built when first needed). */
   private sharedHeaps: Map<number, UseHeap> | undefined;
 
   constructor(private readonly input: AllocatorInput) {
-    const coreKey = new Map<string, number[]>();
     for (const cpu of input.host.cpus) {
       if (!input.pool.has(cpu.id)) continue;
       this.nodeOf.set(cpu.id, cpu.node);
+      this.cpuOf.set(cpu.id, cpu);
       let lists = this.byNode.get(cpu.node);
       if (!lists) {
-        lists = { free: [], freeCursor: 0, floating: [], floatingCursor: 0, cores: [], coreCursor: 0, widestCore: 0, freeSet: new Set() };
+        lists = { free: [], freeCursor: 0, floating: [], floatingCursor: 0, coreCursor: 0, widestCore: 0, freeSet: new Set() };
         this.byNode.set(cpu.node, lists);
       }
       if (input.ownUsed.has(cpu.id)) {
@@ -69,15 +73,6 @@ export class CpuAllocator {
       }
       lists.free.push(cpu.id);
       lists.freeSet.add(cpu.id);
-      const key = `${cpu.node}/${cpu.socket}/${cpu.core}`;
-      let core = coreKey.get(key);
-      if (!core) {
-        core = [];
-        coreKey.set(key, core);
-        lists.cores.push(core);
-      }
-      core.push(cpu.id);
-      lists.widestCore = Math.max(lists.widestCore, core.length);
     }
     this.held = input.pool.ids.filter((id) => input.heldByOthers.has(id) && !input.ownUsed.has(id));
   }
@@ -94,14 +89,35 @@ export class CpuAllocator {
   /** `count` free sibling threads of one core on `node`, or undefined. */
   takeSiblings(node: number, count: number): Grant[] | undefined {
     const lists = this.byNode.get(node);
-    if (!lists || count < 2 || count > lists.widestCore) return undefined;
+    if (!lists || count < 2) return undefined;
+    const cores = (lists.cores ??= this.coresOf(lists));
+    if (count > lists.widestCore) return undefined;
     const untaken = (core: readonly number[]): number[] => core.filter((cpu) => !this.taken.has(cpu));
-    while (lists.coreCursor < lists.cores.length && untaken(lists.cores[lists.coreCursor] ?? []).length < 2) lists.coreCursor++;
-    for (let i = lists.coreCursor; i < lists.cores.length; i++) {
-      const free = untaken(lists.cores[i] ?? []);
+    while (lists.coreCursor < cores.length && untaken(cores[lists.coreCursor] ?? []).length < 2) lists.coreCursor++;
+    for (let i = lists.coreCursor; i < cores.length; i++) {
+      const free = untaken(cores[i] ?? []);
       if (free.length >= count) return free.slice(0, count).map((cpu) => this.grant(cpu, 'free', node));
     }
     return undefined;
+  }
+
+  /** The node's CPUs that were free at the start, by physical core in order of their first CPU. */
+  private coresOf(lists: NodeLists): number[][] {
+    const byKey = new Map<string, number[]>();
+    const cores: number[][] = [];
+    for (const id of lists.free) {
+      const cpu = this.cpuOf.get(id);
+      const key = cpu ? `${cpu.socket}/${cpu.core}` : `cpu/${id}`;
+      let core = byKey.get(key);
+      if (!core) {
+        core = [];
+        byKey.set(key, core);
+        cores.push(core);
+      }
+      core.push(id);
+      lists.widestCore = Math.max(lists.widestCore, core.length);
+    }
+    return cores;
   }
 
   /** This CPU, if it is still free (tier 'free'); used to complete a sibling pair. */

@@ -45,12 +45,6 @@ export interface Host {
   readonly occupancy?: Occupancy;
 }
 
-/** The host with other domains' occupancy added; a topology not read yet stays unread. */
-export function withOccupancy(host: Host, occupancy: Occupancy): Host {
-  // Property descriptors, not a spread: a spread would call a lazy `cpus` getter.
-  return Object.defineProperties({}, { ...Object.getOwnPropertyDescriptors(host), occupancy: { value: occupancy, enumerable: true } }) as Host;
-}
-
 /** Online CPU ids. */
 export function onlineCpus(host: Host): CpuSet {
   return CpuSet.of(host.cpus.map((cpu) => cpu.id));

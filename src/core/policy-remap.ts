@@ -7,7 +7,7 @@ import { CpuAllocator, type Grant } from './cpu-allocator.js';
 import { CpuSet, parseCpuset } from './cpuset.js';
 import { isDedicated, type CpuPin, type DomainPins, type NodePin } from './domain-pins.js';
 import { cpuPinFits, type Misfits } from './fit.js';
-import type { Host } from './host.js';
+import { cpuIndex, type Host } from './host.js';
 import type { Change } from './plan.js';
 import { poolFor, type Pools } from './pools.js';
 import { change } from './release.js';
@@ -140,12 +140,13 @@ function keptSiblingsByGuestCore(pins: DomainPins, classPins: readonly CpuPin[],
   const partners = new Map<string, number[]>();
   if (pins.threadsPerCore < 2) return partners;
   const cellOf = vcpuCells(pins);
-  const siblingsOf = new Map(host.cpus.map((c) => [c.id, c.siblings.ids]));
+  // Looked up only for the CPUs kept: a host read from sysfs reads topology for their nodes alone.
+  const cpuOf = cpuIndex(host);
   for (const pin of classPins) {
     const cpu = pin.cpus.ids[0];
     if (pin.kind !== 'vcpupin' || pin.id === undefined || pin.cpus.size !== 1 || cpu === undefined || bad(pin, cpu)) continue;
     const key = `${cellOf.get(pin.id) ?? -1}/${Math.floor(pin.id / pins.threadsPerCore)}`;
-    partners.set(key, [...(partners.get(key) ?? []), ...(siblingsOf.get(cpu) ?? []).filter((s) => s !== cpu)]);
+    partners.set(key, [...(partners.get(key) ?? []), ...(cpuOf.get(cpu)?.siblings.ids ?? []).filter((s) => s !== cpu)]);
   }
   return partners;
 }

@@ -6,7 +6,7 @@ import type { Config } from './config.js';
 import { parseCpuset } from './cpuset.js';
 import { readDomainPins, type DomainPins } from './domain-pins.js';
 import { filterDomainXml, type FilterResult } from './filter.js';
-import { withOccupancy, type Host } from './host.js';
+import type { Host } from './host.js';
 import type { Change, Plan, Policy } from './plan.js';
 import { applyChanges } from './rewrite.js';
 import { parseDomainXml, serializeXml } from './xml.js';
@@ -25,7 +25,7 @@ export interface ReconcileResult extends FilterResult {
 export function hostWithoutDomain(host: Host, name: string): Host {
   const own = host.occupancy?.holders[name];
   if (!host.occupancy || own === undefined) return host;
-  return withOccupancy(host, { ...host.occupancy, exclusive: host.occupancy.exclusive.minus(parseCpuset(own)) });
+  return { ...host, occupancy: { ...host.occupancy, exclusive: host.occupancy.exclusive.minus(parseCpuset(own)) } };
 }
 
 const key = (c: { element: string; id?: number }): string => `${c.element}/${c.id ?? ''}`;

@@ -37,27 +37,9 @@ function readHostUnder(root: string, name: string | undefined): Host {
     );
   }
   const hostname = readText(under(root, 'proc/sys/kernel/hostname'))?.trim();
-  // SMT and package topology is a file per core: read it when a plan first asks (a guest that
-  // fits, or any plan that substitutes no CPU, never does).
-  let cpus: HostCpu[] | undefined;
-  return {
-    name: name ?? (hostname || 'localhost'),
-    get cpus(): HostCpu[] {
-      return (cpus ??= readTopology(cpuDir, online, placement.nodeOf));
-    },
-    usable,
-    nodes: placement.nodes,
-    usableNodes,
-  };
-}
-
-function readTopology(cpuDir: string, online: CpuSet, nodeOf: ReadonlyMap<number, number>): HostCpu[] {
-  try {
-    return readCpus(cpuDir, online, nodeOf);
-  } catch (err) {
-    if (err instanceof RepinError) throw err;
-    throw new HostError(`cannot read the CPU topology under ${cpuDir}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
+  const topology = new Topology(cpuDir, placement);
+  const cpus = online.ids.map((id) => topology.cpu(id));
+  return { name: name ?? (hostname || 'localhost'), cpus, usable, nodes: placement.nodes, usableNodes };
 }
 
 // --- CPUs and nodes ----------------------------------------------------------
@@ -71,46 +53,99 @@ function readOnline(cpuDir: string): CpuSet {
   return CpuSet.of(ids);
 }
 
+type CpuTopology = Pick<HostCpu, 'core' | 'socket' | 'siblings'>;
+
 /**
- * Topology of every online CPU. Files are read once per core and once per
- * package, not per CPU: thread siblings share a core and a package by
- * definition, and each sysfs file costs ~20 µs to open and read — 3 files ×
- * 4096 CPUs would blow the hook's time budget.
+ * SMT and package topology, read one NUMA node at a time when something first
+ * asks for a core, socket or sibling set on it. The files are one per core
+ * (and one per package; each ~20 µs to open and read): a guest that fits never
+ * reads them, and a remap reads only the nodes it draws substitutes from. SMT
+ * siblings are taken from the CPU's own node (they share a core, so a node).
  */
-function readCpus(cpuDir: string, online: CpuSet, nodeOf: ReadonlyMap<number, number>): HostCpu[] {
-  const byId = new Map<number, HostCpu>();
-  const socketOf = new Map<number, number>();
-  let packageLists = true;
-  for (const id of online.ids) {
-    if (byId.has(id)) continue;
-    // A CPU unplugged since `online` was read loses its topology dir: its files read as defaults.
-    const topo = under(cpuDir, `cpu${id}`, 'topology');
-    const listed =
-      readList(under(topo, 'thread_siblings_list'), 'thread siblings') ?? readList(under(topo, 'core_cpus_list'), 'core CPUs');
-    // A sibling already placed (its own files gone mid-read) keeps its own set: sets stay symmetric.
-    let siblings = listed ? CpuSet.of(listed.ids.filter((cpu) => online.has(cpu) && !byId.has(cpu))) : CpuSet.empty;
-    if (!siblings.has(id)) siblings = siblings.union(CpuSet.of([id]));
-    // A core is named by its lowest thread: unique host-wide, and one file per core fewer than core_id.
-    const core = siblings.ids[0] ?? id;
-    let socket = socketOf.get(id);
-    if (socket === undefined) {
-      const known = readId(under(topo, 'physical_package_id'));
-      socket = known ?? 0;
-      if (known !== undefined && packageLists) {
-        // package_cpus_list is the newer name of core_siblings_list; older kernels have only the latter.
-        const members =
-          readList(under(topo, 'package_cpus_list'), 'package CPUs') ?? readList(under(topo, 'core_siblings_list'), 'package CPUs');
-        if (members) for (const member of members.ids) socketOf.set(member, known);
-        else packageLists = false;
+class Topology {
+  private readonly known = new Map<number, CpuTopology>();
+  private readonly socketOf = new Map<number, number>();
+  private packageLists = true;
+
+  constructor(
+    private readonly cpuDir: string,
+    private readonly placement: Placement,
+  ) {}
+
+  /** A CPU whose core, socket and siblings are read on first use. */
+  cpu(id: number): HostCpu {
+    return new SysfsCpu(id, this.placement.nodeOf.get(id) ?? 0, this);
+  }
+
+  of(id: number, node: number): CpuTopology {
+    let found = this.known.get(id);
+    if (!found) {
+      const cpus = this.placement.nodes.find((n) => n.id === node)?.cpus ?? CpuSet.one(id);
+      try {
+        this.readNode(cpus);
+      } catch (err) {
+        if (err instanceof RepinError) throw err;
+        throw new HostError(`cannot read the CPU topology under ${this.cpuDir}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       }
+      found = this.known.get(id) ?? { core: id, socket: 0, siblings: CpuSet.one(id) };
     }
-    for (const member of siblings.ids) {
-      if (!byId.has(member)) byId.set(member, { id: member, core, socket, node: nodeOf.get(member) ?? 0, siblings });
+    return found;
+  }
+
+  private readNode(cpus: CpuSet): void {
+    const { known, socketOf } = this;
+    for (const id of cpus.ids) {
+      if (known.has(id)) continue;
+      // A CPU unplugged since `online` was read loses its topology dir: its files read as defaults.
+      const topo = under(this.cpuDir, `cpu${id}`, 'topology');
+      const listed =
+        readList(under(topo, 'thread_siblings_list'), 'thread siblings') ?? readList(under(topo, 'core_cpus_list'), 'core CPUs');
+      // A sibling already placed (its own files gone mid-read) keeps its own set: sets stay symmetric.
+      let siblings = listed ? CpuSet.of(listed.ids.filter((cpu) => cpus.has(cpu) && !known.has(cpu))) : CpuSet.empty;
+      if (!siblings.has(id)) siblings = siblings.union(CpuSet.one(id));
+      // A core is named by its lowest thread: unique host-wide, and one file per core fewer than core_id.
+      const core = siblings.ids[0] ?? id;
+      let socket = socketOf.get(id);
+      if (socket === undefined) {
+        const packageId = readId(under(topo, 'physical_package_id'));
+        socket = packageId ?? 0;
+        if (packageId !== undefined && this.packageLists) {
+          // package_cpus_list is the newer name of core_siblings_list; older kernels have only the latter.
+          const members =
+            readList(under(topo, 'package_cpus_list'), 'package CPUs') ?? readList(under(topo, 'core_siblings_list'), 'package CPUs');
+          if (members) for (const member of members.ids) socketOf.set(member, packageId);
+          else this.packageLists = false;
+        }
+      }
+      const facts = { core, socket, siblings };
+      for (const member of siblings.ids) if (!known.has(member)) known.set(member, facts);
     }
   }
-  return online.ids.map(
-    (id) => byId.get(id) ?? { id, core: id, socket: 0, node: nodeOf.get(id) ?? 0, siblings: CpuSet.of([id]) },
-  );
+}
+
+/** One online CPU of a sysfs host; its topology getters ask the node's Topology. */
+class SysfsCpu implements HostCpu {
+  readonly #topology: Topology;
+
+  constructor(
+    readonly id: number,
+    readonly node: number,
+    topology: Topology,
+  ) {
+    this.#topology = topology;
+  }
+
+  get core(): number {
+    return this.#topology.of(this.id, this.node).core;
+  }
+
+  get socket(): number {
+    return this.#topology.of(this.id, this.node).socket;
+  }
+
+  get siblings(): CpuSet {
+    return this.#topology.of(this.id, this.node).siblings;
+  }
 }
 
 interface Placement {

@@ -1,7 +1,7 @@
 // This host's occupancy as seen by a plan for one domain: other running
 // domains' pinned threads plus CPUs reserved for other arriving domains.
 import type { DomainPins } from '../core/domain-pins.js';
-import { withOccupancy, type Host } from '../core/host.js';
+import type { Host } from '../core/host.js';
 import { occupancyOf, readRunningDomains } from './occupancy.js';
 import { loadReservations, reservedByOthers } from './reservations.js';
 
@@ -14,5 +14,5 @@ export function runDir(env: Readonly<Record<string, string | undefined>>): strin
 export function withLocalOccupancy(root: string, dir: string, pins: Pick<DomainPins, 'uuid' | 'name'>, host: Host): Host {
   const running = readRunningDomains(root, pins);
   const reserved = reservedByOthers(loadReservations(dir), pins, new Set(running.map((d) => d.uuid)));
-  return withOccupancy(host, occupancyOf(running, host.usable, reserved));
+  return { ...host, occupancy: occupancyOf(running, host.usable, reserved) };
 }

@@ -1,9 +1,11 @@
 import { expect } from 'chai';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_CONFIG } from '../../src/core/config.js';
 import { CpuSet } from '../../src/core/cpuset.js';
 import { HostError } from '../../src/core/errors.js';
-import { flatHost, withOccupancy, type Host } from '../../src/core/host.js';
+import { filterDomainXml } from '../../src/core/filter.js';
+import { flatHost, type Host } from '../../src/core/host.js';
 import { hostFromProfile, hostToProfile } from '../../src/core/host-json.js';
 import { readHost } from '../../src/io/host-sysfs.js';
 import { fakeCpus, fakeHostDir, type FakeHostSpec } from '../support/fake-sysfs.js';
@@ -193,17 +195,41 @@ describe('readHost (sysfs/procfs)', () => {
     }
   });
 
-  it('reads SMT and package topology only when asked, once, and keeps it lazy under occupancy', () => {
+  it('reads SMT and package topology a node at a time, when first asked, and once', () => {
     const dir = fake(SMT16);
     const host = readHost(dir);
-    // Removing the topology after readHost shows whether it was read already.
+    // Node 0 (CPUs 0-3, 8-11) is read by the first question about one of its CPUs.
+    expect(str(host.cpus[0]?.siblings ?? CpuSet.empty)).to.equal('0,8');
+    // Removing every topology dir now shows what was read already and what was not.
     for (let cpu = 0; cpu < 16; cpu++) rmSync(join(dir, CPU, `cpu${cpu}/topology`), { recursive: true });
-    const occupied = withOccupancy(host, { exclusive: CpuSet.of([3]), floating: CpuSet.empty, holders: {} });
-    expect(occupied.occupancy?.exclusive.has(3)).to.equal(true);
-    expect(occupied.usable).to.equal(host.usable);
-    // Unread: every CPU now reads as its own core.
-    expect(occupied.cpus.every((cpu) => cpu.siblings.size === 1)).to.equal(true);
-    expect(host.cpus).to.equal(occupied.cpus);
+    expect(host.cpus[9]).to.include({ core: 1, socket: 0 });
+    expect(str(host.cpus[9]?.siblings ?? CpuSet.empty)).to.equal('1,9');
+    // Node 1 was never read: its CPUs now read as their own cores (a CPU unplugged mid-read does the same).
+    expect(host.cpus[13]).to.include({ core: 13, socket: 0, node: 1 });
+    expect(str(host.cpus[12]?.siblings ?? CpuSet.empty)).to.equal('12');
+  });
+
+  it('plans exactly as on the same host loaded whole from its profile', () => {
+    // Lazy topology must not change a plan: every example, every policy, a 4-node SMT host.
+    const spec: FakeHostSpec = { sockets: 2, coresPerSocket: 8, threadsPerCore: 2, nodes: 4 };
+    const domains = [
+      ...readdirSync('examples').filter((n) => n.endsWith('.xml')).map((n) => join('examples', n)),
+      'test/fixtures/reliability/pinned.xml',
+    ];
+    const dir = fake(spec);
+    const profile = hostFromProfile(hostToProfile(readHost(dir)), 'profile');
+    const outcomes = new Set<string>();
+    for (const file of domains) {
+      for (const policy of ['remap', 'intersect', 'unpin', 'strict'] as const) {
+        const xml = readFileSync(file, 'utf8');
+        const lazy = filterDomainXml(xml, readHost(dir), DEFAULT_CONFIG, policy);
+        const whole = filterDomainXml(xml, profile, DEFAULT_CONFIG, policy);
+        expect(lazy.plan, `${file} ${policy}`).to.deep.equal(whole.plan);
+        expect(lazy.output, `${file} ${policy}`).to.equal(whole.output);
+        outcomes.add(`${policy} ${lazy.plan.outcome}`);
+      }
+    }
+    expect([...outcomes]).to.include.members(['remap rewritten', 'strict refused']);
   });
 
   it('throws HostError when no CPU is usable', () => {
@@ -216,7 +242,7 @@ describe('readHost (sysfs/procfs)', () => {
     writeFileSync(join(dir, CPU, 'cpu0/topology/physical_package_id'), 'banana\n');
     // Topology is read when a plan first asks for it, and fails then.
     const host = readHost(dir);
-    expect(() => host.cpus).to.throw(HostError, /cpu0\/topology\/physical_package_id/);
+    expect(() => host.cpus[0]?.socket).to.throw(HostError, /cpu0\/topology\/physical_package_id/);
     writeFileSync(join(dir, CPU, 'cpu0/topology/physical_package_id'), '0\n');
     writeFileSync(join(dir, CPU, 'online'), '0-15,x\n');
     expect(() => readHost(dir)).to.throw(HostError, /cpu\/online/);
