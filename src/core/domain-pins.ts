@@ -50,9 +50,15 @@ export interface DomainPins {
   readonly nodePins: readonly NodePin[];
 }
 
-/** A pin on one CPU for one thread (not the whole-guest `<vcpu cpuset>`): the thread owns that CPU. */
+/**
+ * A vCPU or the emulator pinned to one CPU: the thread owns that CPU. The same
+ * rule decides what other running domains hold (src/io/occupancy.ts reads
+ * their vCPU and emulator threads) and what an arriving domain reserves
+ * (dedicatedCpusAfter). An I/O thread on one CPU is an ordinary pin: it fits
+ * wherever its CPU is usable, as other domains' I/O threads hold nothing.
+ */
 export function isDedicated(pin: CpuPin): boolean {
-  return pin.cpus.size === 1 && pin.kind !== 'vcpu';
+  return pin.cpus.size === 1 && (pin.kind === 'vcpupin' || pin.kind === 'emulatorpin');
 }
 
 /** Short human name of a pin: `vcpupin vcpu=3`, `emulatorpin`, `memnode cellid=1`. */

@@ -73,6 +73,18 @@ describe('occupancy: what other running domains hold', () => {
     expect(result.plan.changes[0]?.rule).to.match(/0→1 \(free, node 0\)/);
   });
 
+  it('dedicated means a vCPU or the emulator on one CPU, as in occupancy and reservations: an I/O thread on a held CPU stays', () => {
+    addRunningDomain(root, { name: 'db', uuid: '11111111-0000-4000-8000-000000000000', pid: 4000, vcpus: ['0'], emulator: '0' });
+    const host = flatHost(parseCpuset('0-3'));
+    const enrich = (pins: { uuid: string; name: string }, h: typeof host): typeof host => withLocalOccupancy(root, join(root, 'run/repin'), pins, h);
+    const config = parseConfig({});
+    // Other guests' I/O threads are not read, so an arriving one does not claim its CPU alone either.
+    const io = filterDomainXml(domain(['2'], "<iothreadpin iothread='1' cpuset='0'/>"), host, config, undefined, { enrichHost: enrich });
+    expect(io.plan.outcome).to.equal('unchanged');
+    const emulator = filterDomainXml(domain(['2'], "<emulatorpin cpuset='0'/>"), host, config, undefined, { enrichHost: enrich });
+    expect(emulator.plan.changes.map((c) => [c.element, c.old])).to.deep.equal([['emulatorpin', '0']]);
+  });
+
   it('other guests are not scanned when they cannot change the plan (no dedicated pin, every pin fits)', () => {
     const host = flatHost(parseCpuset('0-7'));
     let scans = 0;
