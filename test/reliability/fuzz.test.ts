@@ -38,6 +38,9 @@ const inserts = fc.oneof(
   fc.tuple(fc.constantFrom('cpuset', 'nodeset', 'vcpu', 'passwd', 'xmlns:q'), junk).map(([attr, value]) => ` ${attr}="${value}"`),
 );
 
+/** Elements whose copies the clone mutation places elsewhere in the document. */
+const CLONED = ['cputune', 'numatune', 'vcpu', 'cpu', 'metadata', 'vcpupin', 'emulatorpin', 'iothreadpin', 'memory', 'memnode', 'numa', 'topology'];
+
 const mutation: fc.Arbitrary<{ label: string; apply: Mutation }> = fc.oneof(
   fc.tuple(unit, fc.integer({ min: 1, max: 200 })).map(([f, n]) => ({ label: `delete ${n}@${f.toFixed(3)}`, apply: (x: string) => x.slice(0, at(x, f)) + x.slice(at(x, f) + n) })),
   fc.tuple(unit, fc.integer({ min: 1, max: 400 })).map(([f, n]) => ({ label: `duplicate ${n}@${f.toFixed(3)}`, apply: (x: string) => x.slice(0, at(x, f) + n) + x.slice(at(x, f)) })),
@@ -67,6 +70,15 @@ const mutation: fc.Arbitrary<{ label: string; apply: Mutation }> = fc.oneof(
   })),
   fc.tuple(unit, inserts).map(([f, text]) => ({ label: `insert ${JSON.stringify(text)}@${f.toFixed(3)}`, apply: (x: string) => x.slice(0, at(x, f)) + text + x.slice(at(x, f)) })),
   unit.map((f) => ({ label: `truncate@${f.toFixed(3)}`, apply: (x: string) => x.slice(0, at(x, f)) })),
+  // A whole element copied elsewhere: two <numatune>, a <vcpupin> outside <cputune>, a second <vcpu>, …
+  fc.tuple(fc.constantFrom(...CLONED), unit).map(([name, f]) => ({
+    label: `clone <${name}> after a '>' near ${f.toFixed(3)}`,
+    apply: (x: string) => {
+      const element = new RegExp(`<${name}\\b[^>]*?(/>|>[\\s\\S]*?</${name}>)`).exec(x)?.[0];
+      const p = x.indexOf('>', at(x, f));
+      return element === undefined || p === -1 ? x : x.slice(0, p + 1) + element + x.slice(p + 1);
+    },
+  })),
 );
 
 const mutant = fc
