@@ -11,10 +11,12 @@
 //   (default 30 rounds; the huge case runs every 3rd; a case whose checked run
 //   takes longer than --timeout seconds, default 30, is reported as timed out)
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
 import { build } from 'esbuild';
 import { xmlOnlyEntities } from '../scripts/xmldom-xml-only.mjs';
 import { domainXml } from './domain-xml.mjs';
@@ -214,6 +216,30 @@ for (let i = 0; i < TIMING_RUNS; i++) {
   }
 }
 
+// The same filter calls warm: the hook's filter (from source, through tsx) called again and
+// again in this one process, so what remains is its work with no code left to compile.
+// The gap between this and a case's overhead is what cold code costs a fresh process.
+const WARMUP = 8;
+const WARM_CALLS = 16;
+const { runFilter } = await tsImport('../src/hook/filter.ts', import.meta.url);
+const warmMs = {};
+for (const c of live) {
+  if (c.expect !== 'unchanged' && c.id !== 'typical') continue;
+  const input = join(work, `${c.id}.xml`);
+  writeFileSync(input, c.input);
+  const discard = { write: () => true };
+  const times = [];
+  for (let i = 0; i < WARMUP + WARM_CALLS; i++) {
+    const fd = openSync(input, 'r');
+    const started = process.hrtime.bigint();
+    const io = { argv: [...c.args, '-'], scriptPath: hook, stdin: Readable.from([]), stdinFd: fd, stdout: discard, stderr: discard, env: { ...LIBVIRT_ENV, ...c.env }, fsRoot: '/' };
+    await runFilter(io, c.args[1]);
+    if (i >= WARMUP) times.push(Number(process.hrtime.bigint() - started) / 1e6);
+    closeSync(fd);
+  }
+  warmMs[c.id] = { medianMs: +median(times).toFixed(2), minMs: +Math.min(...times).toFixed(2), maxMs: +Math.max(...times).toFixed(2), calls: WARM_CALLS };
+}
+
 // --- report ---------------------------------------------------------------------
 
 const base = median(samples.baseline);
@@ -271,6 +297,11 @@ console.log('');
 console.log(`CPU ms (user + sys) and peak RSS (ru_maxrss): the child's own getrusage at exit, read by a --require'd probe in ${PROBE_RUNS} separate runs (median).`);
 console.log('Budgets are judged on the wall-time ratio; on a busy machine the CPU ratio is the steadier of the two.');
 console.log("The floor case is node and xmldom alone parsing the fitting guest's XML: every filter call pays it before repin does anything.");
+console.log(
+  `Warm, in one process (median of ${WARM_CALLS} filter calls after ${WARMUP}): ` +
+    Object.entries(warmMs).map(([id, w]) => `${id} ${w.medianMs.toFixed(1)} ms (${w.minMs.toFixed(1)}–${w.maxMs.toFixed(1)})`).join(', ') +
+    ": what the filter's work costs with no code left to compile.",
+);
 
 const out = {
   date: new Date().toISOString(),
@@ -278,6 +309,7 @@ const out = {
   bundle: { path: bundle, bytes: readFileSync(bundle).length },
   rounds: ROUNDS,
   nodeStartupMs: +nodeStartup.toFixed(2),
+  warmFilterMs: warmMs,
   env: LIBVIRT_ENV,
   results,
 };
