@@ -11,16 +11,15 @@
 //   (default 30 rounds; the huge case runs every 3rd; a case whose checked run
 //   takes longer than --timeout seconds, default 30, is reported as timed out)
 import { spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
-import { build } from 'esbuild';
-import { xmlOnlyEntities } from '../scripts/xmldom-xml-only.mjs';
 import { domainXml } from './domain-xml.mjs';
+import { buildFloor } from './floor.mjs';
+import { median } from './median.mjs';
 import { HOSTS, cpuCount, writeHost } from './hosts.mjs';
+import { measureWarm } from './warm.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const option = (name, fallback) => {
@@ -54,22 +53,7 @@ writeFileSync(
   rssProbe,
   "process.on('exit', () => { const r = process.resourceUsage(); process.stderr.write(`bench probe ${r.maxRSS} ${(r.userCPUTime + r.systemCPUTime) / 1000}\\n`); });\n",
 );
-// The floor under every filter call (bench/xmldom-floor.cjs): node and xmldom alone, bundled
-// as dist/repin bundles it. The stack fixes xmldom; this case shows what it costs by itself.
-const floor = join(work, 'xmldom-floor.js');
-await build({
-  entryPoints: [join(here, 'xmldom-floor.cjs')],
-  outfile: floor,
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node18.19',
-  minify: true,
-  charset: 'ascii',
-  legalComments: 'none',
-  logLevel: 'warning',
-  plugins: [xmlOnlyEntities],
-});
+const floor = await buildFloor(work);
 const journalDir = join(work, 'journal');
 const config = join(work, 'repin.json');
 writeFileSync(config, JSON.stringify({ journal: { dir: journalDir } }));
@@ -158,12 +142,6 @@ function check(c) {
   if (c.expect !== 'nothing' && outcome !== c.expect) fail(`journal says ${outcome}, expected ${c.expect}`);
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 function machine() {
   const model = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
   const version = spawnSync(node, ['-p', 'process.version'], { env: LIBVIRT_ENV }).stdout.toString().trim();
@@ -216,29 +194,12 @@ for (let i = 0; i < TIMING_RUNS; i++) {
   }
 }
 
-// The same filter calls warm: the hook's filter (from source, through tsx) called again and
-// again in this one process, so what remains is its work with no code left to compile.
-// The gap between this and a case's overhead is what cold code costs a fresh process.
 const WARMUP = 8;
 const WARM_CALLS = 16;
-const { runFilter } = await tsImport('../src/hook/filter.ts', import.meta.url);
-const warmMs = {};
-for (const c of live) {
-  if (c.expect !== 'unchanged' && c.id !== 'typical') continue;
-  const input = join(work, `${c.id}.xml`);
-  writeFileSync(input, c.input);
-  const discard = { write: () => true };
-  const times = [];
-  for (let i = 0; i < WARMUP + WARM_CALLS; i++) {
-    const fd = openSync(input, 'r');
-    const started = process.hrtime.bigint();
-    const io = { argv: [...c.args, '-'], scriptPath: hook, stdin: Readable.from([]), stdinFd: fd, stdout: discard, stderr: discard, env: { ...LIBVIRT_ENV, ...c.env }, fsRoot: '/' };
-    await runFilter(io, c.args[1]);
-    if (i >= WARMUP) times.push(Number(process.hrtime.bigint() - started) / 1e6);
-    closeSync(fd);
-  }
-  warmMs[c.id] = { medianMs: +median(times).toFixed(2), minMs: +Math.min(...times).toFixed(2), maxMs: +Math.max(...times).toFixed(2), calls: WARM_CALLS };
-}
+const warmMs = await measureWarm(
+  live.filter((c) => c.expect === 'unchanged' || c.id === 'typical'),
+  { work, scriptPath: hook, env: LIBVIRT_ENV, warmup: WARMUP, calls: WARM_CALLS },
+);
 
 // --- report ---------------------------------------------------------------------
 
