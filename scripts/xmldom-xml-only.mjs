@@ -1,8 +1,7 @@
 // esbuild plugin shared by the build (scripts/build.mjs) and the bench's floor case
-// (bench/run.mjs): bundle xmldom with scripts/xmldom-xml-entities.cjs in place of its
+// (bench/floor.mjs): bundle xmldom with scripts/xmldom-xml-entities.cjs in place of its
 // entity tables. xmldom's HTML entity table is never used for text/xml but costs
 // ~40 ms to build.
-import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const standIn = fileURLToPath(new URL('./xmldom-xml-entities.cjs', import.meta.url));
@@ -11,7 +10,7 @@ export const xmlOnlyEntities = {
   name: 'xmldom-xml-only-entities',
   setup(b) {
     b.onResolve({ filter: /^\.\/entities$/ }, (args) =>
-      /@xmldom[\\/]xmldom[\\/]lib[\\/]dom-parser\.js$/.test(args.importer) ? { path: resolve(standIn) } : undefined,
+      /@xmldom[\\/]xmldom[\\/]lib[\\/]dom-parser\.js$/.test(args.importer) ? { path: standIn } : undefined,
     );
   },
 };
