@@ -121,6 +121,14 @@ export class CpuAllocator {
     return cores;
   }
 
+  /**
+   * The other SMT threads of a CPU in the pool (kept pins are), asked only for
+   * the CPUs a guest keeps: a host read from sysfs reads just their nodes' topology.
+   */
+  siblingsOf(cpu: number): number[] {
+    return (this.cpuOf.get(cpu)?.siblings.ids ?? []).filter((s) => s !== cpu);
+  }
+
   /** This CPU, if it is still free (tier 'free'); used to complete a sibling pair. */
   takeIfFree(cpu: number): Grant | undefined {
     const node = this.nodeOf.get(cpu);

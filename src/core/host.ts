@@ -45,19 +45,9 @@ export interface Host {
   readonly occupancy?: Occupancy;
 }
 
-/** Online CPU ids. */
-export function onlineCpus(host: Host): CpuSet {
-  return CpuSet.of(host.cpus.map((cpu) => cpu.id));
-}
-
 /** Nodes a nodeset may name: usable and with memory. */
 export function memoryNodes(host: Host): CpuSet {
   return CpuSet.of(host.nodes.filter((n) => n.hasMemory && host.usableNodes.has(n.id)).map((n) => n.id));
-}
-
-/** Index CPUs by id for O(1) lookups in the planner. */
-export function cpuIndex(host: Host): Map<number, HostCpu> {
-  return new Map(host.cpus.map((cpu) => [cpu.id, cpu]));
 }
 
 /** A flat host of the given CPUs: one NUMA node 0 with memory, no SMT. */

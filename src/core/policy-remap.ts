@@ -7,7 +7,7 @@ import { CpuAllocator, type Grant } from './cpu-allocator.js';
 import { CpuSet, parseCpuset } from './cpuset.js';
 import { isDedicated, type CpuPin, type DomainPins, type NodePin } from './domain-pins.js';
 import { cpuPinFits, type Misfits } from './fit.js';
-import { cpuIndex, type Host } from './host.js';
+import type { Host } from './host.js';
 import type { Change } from './plan.js';
 import { poolFor, type Pools } from './pools.js';
 import { change } from './release.js';
@@ -85,7 +85,7 @@ function substitutes(input: ClassInput): { map: Map<number, Grant>; notes: strin
     overcommit: input.overcommit,
   });
   const cellNode = planCellNodes(pins, demands, kept, allocator, host);
-  const partners = keptSiblingsByGuestCore(pins, classPins, bad, host);
+  const partners = keptSiblingsByGuestCore(pins, classPins, bad, allocator);
   const map = new Map<number, Grant>();
   const notes: string[] = [];
   const shared: number[] = [];
@@ -136,17 +136,15 @@ function applyMap(pin: CpuPin, map: ReadonlyMap<number, Grant>, pools: Pools, he
 }
 
 /** Host sibling threads of the CPUs that a guest core's other vCPUs keep (key: cell/core). */
-function keptSiblingsByGuestCore(pins: DomainPins, classPins: readonly CpuPin[], bad: (pin: CpuPin, cpu: number) => boolean, host: Host): Map<string, number[]> {
+function keptSiblingsByGuestCore(pins: DomainPins, classPins: readonly CpuPin[], bad: (pin: CpuPin, cpu: number) => boolean, allocator: CpuAllocator): Map<string, number[]> {
   const partners = new Map<string, number[]>();
   if (pins.threadsPerCore < 2) return partners;
   const cellOf = vcpuCells(pins);
-  // Looked up only for the CPUs kept: a host read from sysfs reads topology for their nodes alone.
-  const cpuOf = cpuIndex(host);
   for (const pin of classPins) {
     const cpu = pin.cpus.ids[0];
     if (pin.kind !== 'vcpupin' || pin.id === undefined || pin.cpus.size !== 1 || cpu === undefined || bad(pin, cpu)) continue;
     const key = `${cellOf.get(pin.id) ?? -1}/${Math.floor(pin.id / pins.threadsPerCore)}`;
-    partners.set(key, [...(partners.get(key) ?? []), ...(cpuOf.get(cpu)?.siblings.ids ?? []).filter((s) => s !== cpu)]);
+    partners.set(key, [...(partners.get(key) ?? []), ...allocator.siblingsOf(cpu)]);
   }
   return partners;
 }
