@@ -1,10 +1,12 @@
 // Reading SMT and package topology a node at a time (src/io/host-sysfs.ts) must
-// never change a plan: for generated sysfs trees (offline CPUs, affinity limits,
-// memoryless nodes, no NUMA dir) and generated domains, every policy plans the
-// same on the lazily read host as on that host loaded whole from its profile.
+// never change a plan: for the shipped examples on a 4-node SMT host, and for
+// generated sysfs trees (offline CPUs, affinity limits, memoryless nodes, no
+// NUMA dir) and generated domains, every policy plans the same on the lazily
+// read host as on that host loaded whole from its profile.
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { DEFAULT_CONFIG } from '../../src/core/config.js';
 import { filterDomainXml } from '../../src/core/filter.js';
 import { hostFromProfile, hostToProfile } from '../../src/core/host-json.js';
@@ -37,23 +39,44 @@ const arbSpec: fc.Arbitrary<FakeHostSpec> = fc
     };
   });
 
+/**
+ * Plan each XML under every policy on the host in `dir` read lazily (afresh per
+ * call) and loaded whole from its profile; they must agree. Returns the outcomes seen.
+ */
+function expectSamePlans(dir: string, xmls: readonly { label: string; xml: string }[]): Set<string> {
+  const whole = hostFromProfile(hostToProfile(readHost(dir)), 'profile');
+  const outcomes = new Set<string>();
+  for (const { label, xml } of xmls) {
+    for (const policy of ['remap', 'intersect', 'unpin', 'strict'] as const) {
+      const lazy = filterDomainXml(xml, readHost(dir), DEFAULT_CONFIG, policy);
+      const eager = filterDomainXml(xml, whole, DEFAULT_CONFIG, policy);
+      expect(lazy.plan, `${label} ${policy}`).to.deep.equal(eager.plan);
+      expect(lazy.output, `${label} ${policy}`).to.equal(eager.output);
+      outcomes.add(`${policy} ${lazy.plan.outcome}`);
+    }
+  }
+  return outcomes;
+}
+
 describe('lazy topology: plans match the host loaded whole', () => {
+  it('for every example and the reliability fixture on a 4-node SMT host', () => {
+    const dir = fakeHostDir({ sockets: 2, coresPerSocket: 8, threadsPerCore: 2, nodes: 4 });
+    try {
+      const files = [...readdirSync('examples').filter((n) => n.endsWith('.xml')).map((n) => join('examples', n)), 'test/fixtures/reliability/pinned.xml'];
+      const outcomes = expectSamePlans(dir, files.map((file) => ({ label: file, xml: readFileSync(file, 'utf8') })));
+      expect([...outcomes]).to.include.members(['remap rewritten', 'strict refused']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('for generated sysfs trees and domains, under every policy', function () {
     this.timeout(120_000);
     fc.assert(
       fc.property(arbSpec, fc.array(arbDomainSpec, { minLength: 1, maxLength: 3 }), (spec, domains) => {
         const dir = fakeHostDir(spec);
         try {
-          const whole = hostFromProfile(hostToProfile(readHost(dir)), 'profile');
-          for (const domain of domains) {
-            const xml = domainXml(domain);
-            for (const policy of ['remap', 'intersect', 'unpin', 'strict'] as const) {
-              const lazy = filterDomainXml(xml, readHost(dir), DEFAULT_CONFIG, policy);
-              const eager = filterDomainXml(xml, whole, DEFAULT_CONFIG, policy);
-              expect(lazy.plan, policy).to.deep.equal(eager.plan);
-              expect(lazy.output, policy).to.equal(eager.output);
-            }
-          }
+          expectSamePlans(dir, domains.map((domain, i) => ({ label: `domain ${i}`, xml: domainXml(domain) })));
         } finally {
           rmSync(dir, { recursive: true, force: true });
         }
