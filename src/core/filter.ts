@@ -66,14 +66,15 @@ export function filterDomainXml(xml: string, host: Host, config: Config, policy?
   }
   const original = readOriginal(doc);
   const enriching = tick();
-  const planningHost =
-    enrichHost && occupancyMatters(pins, computePools(host, resolved.options), original !== undefined) ? enrichHost(pins, host) : host;
+  // Other guests' occupancy changes no pool: one computation serves the check and the plan.
+  const pools = computePools(host, resolved.options);
+  const planningHost = enrichHost && occupancyMatters(pins, pools, original !== undefined) ? enrichHost(pins, host) : host;
   const occupancy = tick() - enriching;
   if (timings) timings.occupancy = occupancy;
   const planned =
     original && resolved.options.policy !== 'strict'
       ? planFromOriginal(pins, original, planningHost, resolved.options)
-      : planDomain(pins, planningHost, resolved.options);
+      : planDomain(pins, planningHost, resolved.options, pools);
   if (timings) timings.plan = tick() - t - occupancy;
   const withOriginal = original ? { original } : {};
   if (planned.outcome !== 'rewritten') return { plan: { ...planned, notes: [...notes, ...planned.notes] }, pins, shadow: resolved.shadow, ...withOriginal };

@@ -9,7 +9,7 @@ import { intersectChanges } from './policy-intersect.js';
 import { remapChanges } from './policy-remap.js';
 import { strictRefusal } from './policy-strict.js';
 import { unpinChanges } from './policy-unpin.js';
-import { computePools, type PoolOptions } from './pools.js';
+import { computePools, type PoolOptions, type Pools } from './pools.js';
 
 export interface PlanOptions extends PoolOptions {
   readonly policy: Policy;
@@ -19,8 +19,7 @@ export interface PlanOptions extends PoolOptions {
   readonly protectDedicated?: boolean;
 }
 
-export function planDomain(pins: DomainPins, host: Host, options: PlanOptions): Plan {
-  const pools = computePools(host, options);
+export function planDomain(pins: DomainPins, host: Host, options: PlanOptions, pools: Pools = computePools(host, options)): Plan {
   const held: CpuSet | undefined = heldByOthers(host, options);
   const misfits = findMisfits(pins, pools, held);
   const domain = { name: pins.name, uuid: pins.uuid };

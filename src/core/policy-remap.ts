@@ -36,6 +36,7 @@ export function remapChanges(
 ): RemapResult {
   const notes: string[] = [];
   const misfitting = new Set(misfits.cpu);
+  const cellOf = vcpuCells(pins);
   // One substitution map per pool: with separate emulator CPUs, vCPU and emulator pins cannot share anyway.
   const classes = pools.vcpu.equals(pools.emulator)
     ? [{ pool: pools.vcpu, pins: pins.cpuPins }]
@@ -46,7 +47,7 @@ export function remapChanges(
   const grants = new Map<CpuPin, Map<number, Grant>>();
   for (const { pool, pins: classPins } of classes) {
     if (!classPins.some((pin) => misfitting.has(pin))) continue;
-    const result = substitutes({ pins, classPins, pool, pools, host, held, overcommit: options.overcommit === true });
+    const result = substitutes({ pins, cellOf, classPins, pool, pools, host, held, overcommit: options.overcommit === true });
     if ('refusal' in result) return { changes: [], notes, refusal: result.refusal };
     notes.push(...result.notes);
     for (const pin of classPins) if (misfitting.has(pin)) grants.set(pin, result.map);
@@ -56,12 +57,14 @@ export function remapChanges(
     const map = grants.get(pin);
     if (map) changes.push(...applyMap(pin, map, pools, held));
   }
-  changes.push(...remapNodePins(pins, misfits.node, pools, changes, host));
+  changes.push(...remapNodePins(pins, cellOf, misfits.node, pools, changes, host));
   return { changes, notes };
 }
 
 interface ClassInput {
   readonly pins: DomainPins;
+  /** Guest cell of each vCPU (vcpuCells). */
+  readonly cellOf: ReadonlyMap<number, number>;
   readonly classPins: readonly CpuPin[];
   readonly pool: CpuSet;
   readonly pools: Pools;
@@ -72,9 +75,9 @@ interface ClassInput {
 
 /** The substitution map for one pool's pins: each CPU that does not fit → the CPU that replaces it. */
 function substitutes(input: ClassInput): { map: Map<number, Grant>; notes: string[] } | { refusal: string } {
-  const { pins, classPins, pool, pools, host, held } = input;
+  const { pins, cellOf, classPins, pool, pools, host, held } = input;
   const bad = (pin: CpuPin, cpu: number): boolean => !pool.has(cpu) || (isDedicated(pin) && !cpuPinFits(pin, pools, held));
-  const demands = collectDemands(pins, classPins, bad);
+  const demands = collectDemands(pins, cellOf, classPins, bad);
   const kept = CpuSet.of(classPins.flatMap((pin) => pin.cpus.ids.filter((cpu) => !bad(pin, cpu))));
   const allocator = new CpuAllocator({
     host,
@@ -84,8 +87,8 @@ function substitutes(input: ClassInput): { map: Map<number, Grant>; notes: strin
     floatingByOthers: host.occupancy?.floating ?? CpuSet.empty,
     overcommit: input.overcommit,
   });
-  const cellNode = planCellNodes(pins, demands, kept, allocator, host);
-  const partners = keptSiblingsByGuestCore(pins, classPins, bad, allocator);
+  const cellNode = planCellNodes(pins, cellOf, demands, kept, allocator, host);
+  const partners = keptSiblingsByGuestCore(pins, cellOf, classPins, bad, allocator);
   const map = new Map<number, Grant>();
   const notes: string[] = [];
   const shared: number[] = [];
@@ -136,10 +139,15 @@ function applyMap(pin: CpuPin, map: ReadonlyMap<number, Grant>, pools: Pools, he
 }
 
 /** Host sibling threads of the CPUs that a guest core's other vCPUs keep (key: cell/core). */
-function keptSiblingsByGuestCore(pins: DomainPins, classPins: readonly CpuPin[], bad: (pin: CpuPin, cpu: number) => boolean, allocator: CpuAllocator): Map<string, number[]> {
+function keptSiblingsByGuestCore(
+  pins: DomainPins,
+  cellOf: ReadonlyMap<number, number>,
+  classPins: readonly CpuPin[],
+  bad: (pin: CpuPin, cpu: number) => boolean,
+  allocator: CpuAllocator,
+): Map<string, number[]> {
   const partners = new Map<string, number[]>();
   if (pins.threadsPerCore < 2) return partners;
-  const cellOf = vcpuCells(pins);
   for (const pin of classPins) {
     const cpu = pin.cpus.ids[0];
     if (pin.kind !== 'vcpupin' || pin.id === undefined || pin.cpus.size !== 1 || cpu === undefined || bad(pin, cpu)) continue;
@@ -158,10 +166,16 @@ function takePartner(allocator: CpuAllocator, threads: readonly number[]): Grant
 }
 
 /** Map nodes the host lacks: a cell's memory follows its vCPUs; otherwise the domain's main node. */
-function remapNodePins(pins: DomainPins, misfits: readonly NodePin[], pools: Pools, cpuChanges: readonly Change[], host: Host): Change[] {
+function remapNodePins(
+  pins: DomainPins,
+  cellOf: ReadonlyMap<number, number>,
+  misfits: readonly NodePin[],
+  pools: Pools,
+  cpuChanges: readonly Change[],
+  host: Host,
+): Change[] {
   if (misfits.length === 0) return [];
   const nodeOf = new Map(host.cpus.map((c) => [c.id, c.node]));
-  const cellOf = vcpuCells(pins);
   const moved = new Map(cpuChanges.filter((c) => c.element === 'vcpupin').map((c) => [c.id, c.new]));
   const votes = new NodeVotes();
   for (const pin of pins.cpuPins) {

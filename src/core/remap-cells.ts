@@ -8,9 +8,15 @@ import type { DomainPins } from './domain-pins.js';
 import type { Host } from './host.js';
 import type { Demand } from './remap-demands.js';
 import { NodeVotes } from './node-votes.js';
-import { vcpuCells } from './remap-demands.js';
 
-export function planCellNodes(pins: DomainPins, demands: readonly Demand[], kept: CpuSet, allocator: CpuAllocator, host: Host): Map<number, number> {
+export function planCellNodes(
+  pins: DomainPins,
+  cellOf: ReadonlyMap<number, number>,
+  demands: readonly Demand[],
+  kept: CpuSet,
+  allocator: CpuAllocator,
+  host: Host,
+): Map<number, number> {
   const memoryNodes = new Set(host.nodes.filter((n) => n.hasMemory).map((n) => n.id));
   const boundNode = new Map<number, number>();
   for (const pin of pins.nodePins) {
@@ -19,7 +25,6 @@ export function planCellNodes(pins: DomainPins, demands: readonly Demand[], kept
     if (pin.kind === 'memnode' && pin.cell !== undefined) boundNode.set(pin.cell, first);
     if (pin.kind === 'numatune') boundNode.set(-1, first);
   }
-  const cellOf = vcpuCells(pins);
   const keptVotes = new NodeVotes();
   for (const pin of pins.cpuPins) {
     for (const cpu of pin.cpus.ids) {

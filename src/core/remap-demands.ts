@@ -13,14 +13,19 @@ export interface Demand {
   core: number | undefined;
 }
 
+/** Guest cell of each vCPU that a `<cpu><numa><cell cpus>` names. */
 export function vcpuCells(pins: DomainPins): Map<number, number> {
   const cells = new Map<number, number>();
   for (const cell of pins.cells) for (const vcpu of cell.vcpus.ids) cells.set(vcpu, cell.id);
   return cells;
 }
 
-export function collectDemands(pins: DomainPins, classPins: readonly CpuPin[], bad: (pin: CpuPin, cpu: number) => boolean): Demand[] {
-  const cellOf = vcpuCells(pins);
+export function collectDemands(
+  pins: DomainPins,
+  cellOf: ReadonlyMap<number, number>,
+  classPins: readonly CpuPin[],
+  bad: (pin: CpuPin, cpu: number) => boolean,
+): Demand[] {
   const byCpu = new Map<number, Demand>();
   for (const pin of classPins) {
     const dedicated = isDedicated(pin);

@@ -106,6 +106,14 @@ describe('hook: the built script speaks libvirt’s hook protocol', () => {
     expect(run.stderr.trim().split('\n')).to.have.length(1);
   });
 
+  it('a parse complaint names its line and column (the first parse runs without the locator)', () => {
+    writeConfig({ onError: 'fail' });
+    const xml = "<domain>\n  <name>x</name>\n  <cputune a='1' a='2'/>\n</domain>\n";
+    const run = runScript(hook.hook, ['x', 'migrate', 'begin', '-'], xml, env());
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.match(/unparsable domain XML: .*\(line 3, column 3\)$/m);
+  });
+
   it('a missing config means defaults (remap)', () => {
     const run = runScript(hook.hook, ['db-primary', 'migrate', 'begin', '-'], example('dedicated-1to1.xml'), env({ REPIN_CONFIG: join(work, 'none.json'), REPIN_JOURNAL_DIR: journal }));
     expect(run.code).to.equal(0);
