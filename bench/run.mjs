@@ -1,5 +1,6 @@
-// `npm run bench`: the built hook run as libvirt runs it — the bundle copied
-// to <tmp>/hooks/qemu and exec'd through its shebang with argv
+// `npm run bench`: the built hook run as libvirt runs it — installed by the
+// bundle's own `repin install` as <tmp>/hooks/qemu (the copy without the CLI's
+// payload) and exec'd through its shebang with argv
 // `VM OP SUBOP -`, the domain XML on stdin and libvirt's hook environment —
 // timed against a bare `node empty.js` and against node + xmldom alone (the
 // floor under every filter call) in the same run, cases interleaved
@@ -11,7 +12,7 @@
 //   (default 30 rounds; the huge case runs every 3rd; a case whose checked run
 //   takes longer than --timeout seconds, default 30, is reported as timed out)
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,10 +40,11 @@ const LIBVIRT_ENV = { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: 
 
 const work = mkdtempSync(join(tmpdir(), 'repin-bench-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
-const hook = join(work, 'hooks', 'qemu');
-mkdirSync(dirname(hook), { recursive: true });
-copyFileSync(bundle, hook);
 const node = /^#!(\S+)/.exec(readFileSync(bundle, 'utf8'))?.[1] ?? '/usr/bin/node';
+// The hook as an operator gets it: the bundle's own `repin install` (the copy without the CLI).
+const hook = join(work, 'hooks', 'qemu');
+const installed = spawnSync(node, [bundle, 'install', '--hooks-dir', dirname(hook), '--node', node, '--config', join(work, 'installed.json')], { env: LIBVIRT_ENV });
+if (installed.status !== 0) throw new Error(`bench: repin install failed: ${installed.stderr}`);
 const empty = join(work, 'empty.js');
 writeFileSync(empty, '');
 // Peak RSS and CPU time: getrusage(RUSAGE_SELF) of the child (ru_maxrss, ru_utime + ru_stime,
@@ -153,7 +155,8 @@ function machine() {
 
 const info = machine();
 console.log(`machine: ${info.cpu}, ${info.cores} cores, ${info.memoryGiB} GiB; node ${info.node}; kernel ${info.kernel}; load ${info.loadavg}`);
-console.log(`hook: ${bundle} (${Math.round(readFileSync(bundle).length / 1024)} KiB) as ${hook}; ${ROUNDS} rounds`);
+const kib = (file) => Math.round(readFileSync(file).length / 1024);
+console.log(`hook: ${bundle} (${kib(bundle)} KiB) installed as ${hook} (${kib(hook)} KiB, no CLI); ${ROUNDS} rounds`);
 for (const c of CASES) check(c);
 const live = CASES.filter((c) => !c.timedOut);
 for (const c of live) run(c); // warm the page cache
@@ -267,7 +270,7 @@ console.log(
 const out = {
   date: new Date().toISOString(),
   machine: info,
-  bundle: { path: bundle, bytes: readFileSync(bundle).length },
+  bundle: { path: bundle, bytes: readFileSync(bundle).length, hookBytes: readFileSync(hook).length },
   rounds: ROUNDS,
   nodeStartupMs: +nodeStartup.toFixed(2),
   warmFilterMs: warmMs,

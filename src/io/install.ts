@@ -37,6 +37,13 @@ export function isRepinScript(path: string): boolean {
   }
 }
 
+/**
+ * Where the CLI's payload starts in a built bundle. It is the bundle's last
+ * section (scripts/build.mjs), so a hook copy ends just before it; the
+ * Ansible role cuts at the same line (ansible/roles/repin/vars/main.yml).
+ */
+export const CLI_PAYLOAD_MARK = '// ---- repin payload cli:';
+
 /** The bundle with its shebang set to an absolute node. */
 export function scriptWithShebang(script: string, node: string): string {
   if (!node.startsWith('/')) throw new ConfigError(`--node must be an absolute path (libvirt runs hooks with a minimal PATH), got ${node}`);
@@ -44,6 +51,17 @@ export function scriptWithShebang(script: string, node: string): string {
   const lines = text.split('\n');
   if (!lines[1]?.startsWith('// repin ')) throw new ConfigError(`${script} is not a built repin bundle (run npm run build)`);
   return [`#!${node}`, ...lines.slice(1)].join('\n');
+}
+
+/**
+ * The bundle as libvirt's hook: shebang set, and without the CLI's payload.
+ * A hook call never loads the CLI, but node reads and V8 scans the whole file
+ * on every call, pass-through ones included: ~160 KiB of comments, ~2.5 ms.
+ */
+export function hookScript(script: string, node: string): string {
+  const text = scriptWithShebang(script, node);
+  const cli = text.indexOf(`\n${CLI_PAYLOAD_MARK}`);
+  return cli < 0 ? text : text.slice(0, cli + 1);
 }
 
 function hookExists(hooksDir: string): boolean {
@@ -74,7 +92,7 @@ export function install(options: InstallOptions): InstallResult {
   }
   const hadHook = hookExists(options.hooksDir);
   const replaced = existsSync(hookPath);
-  writeAtomic(hookPath, scriptWithShebang(options.script, options.node), 0o755);
+  writeAtomic(hookPath, hookScript(options.script, options.node), 0o755);
   messages.push(`${replaced ? 'updated' : 'installed'} ${hookPath} (node ${options.node})`);
   let configWritten = false;
   if (!existsSync(options.configPath)) {
@@ -126,8 +144,10 @@ const sameFile = (a: string, b: string): boolean => {
 export function installCli(script: string, node: string, binPath: string): string {
   if (sameFile(script, binPath)) return `kept ${binPath}: it is the repin running now`;
   if (existsSync(binPath) && !isRepinScript(binPath)) throw new ConfigError(`${binPath} exists and is not repin's; refusing to overwrite it (use --bin-dir)`);
+  const text = scriptWithShebang(script, node);
+  if (!text.includes(`\n${CLI_PAYLOAD_MARK}`)) throw new ConfigError(`${script} is a hook copy of repin, without the CLI; install from the built bundle (dist/repin)`);
   const replaced = existsSync(binPath);
-  writeAtomic(binPath, scriptWithShebang(script, node), 0o755);
+  writeAtomic(binPath, text, 0o755);
   return `${replaced ? 'updated' : 'installed'} ${binPath}`;
 }
 

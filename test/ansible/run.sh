@@ -178,11 +178,15 @@ elif [[ $(daemon_pid hv-a) != "$pid_a" ]]; then fail "libvirtd restarted althoug
 else pass; fi
 
 step "install restarts libvirtd once and puts the hook in place"
+# What `repin install` writes from the same bundle, for the same node: the role must write the same bytes.
+node "$repo/dist/repin" install --hooks-dir "$work/ref-hooks" --node /usr/bin/node --config "$work/ref.json" >>"$step_log" 2>&1
 if ! play "$repo/ansible/site.yml" -l hv-a; then fail "site.yml failed"
 elif [[ $(daemon_pid hv-a) == "$pid_a" ]]; then fail "libvirtd was not restarted"
 elif on hv-a test -e /var/lib/repin/.restart-pending; then fail "restart marker left behind"
 elif ! on hv-a 'head -c 64 /etc/libvirt/hooks/qemu' | head -2 | grep -q '^// repin '; then fail "no repin hook at /etc/libvirt/hooks/qemu"
 elif [[ $(on hv-a 'head -1 /etc/libvirt/hooks/qemu') != '#!/usr/bin/node' ]]; then fail "hook shebang is not #!/usr/bin/node"
+elif [[ $(on hv-a sha256sum /etc/libvirt/hooks/qemu | cut -d' ' -f1) != $(sha256sum "$work/ref-hooks/qemu" | cut -d' ' -f1) ]]; then
+  fail "the role's hook differs from the one \`repin install\` writes (the bundle cut before the CLI payload)"
 elif ! on hv-a 'test -x /usr/local/lib/repin/repin && test "$(readlink /usr/local/bin/repin)" = /usr/local/lib/repin/repin'; then fail "script or link missing"
 elif ! on hv-a 'systemctl is-enabled -q repin-reconcile.path && systemctl is-active -q repin-reconcile.path'; then fail "repin-reconcile.path not enabled and active"
 elif ! on hv-a 'python3 -c "import json; c=json.load(open(\"/etc/libvirt/repin.json\")); assert c[\"policy\"] == \"remap\", c"' >>"$step_log" 2>&1; then fail "config not written"

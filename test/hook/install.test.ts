@@ -26,7 +26,11 @@ describe('install / uninstall', () => {
     expect(run.code, run.stderr).to.equal(0);
     const hook = join(hooks, 'qemu');
     expect(readFileSync(hook, 'utf8').split('\n')[0]).to.equal('#!/usr/bin/node');
-    expect(readFileSync(hook, 'utf8').split('\n').slice(1)).to.deep.equal(readFileSync(BUNDLE, 'utf8').split('\n').slice(1));
+    // The bundle after its shebang, cut before the CLI's payload (a hook call never loads it).
+    const body = readFileSync(BUNDLE, 'utf8').split('\n').slice(1);
+    const cli = body.findIndex((line) => line.startsWith('// ---- repin payload cli:'));
+    expect(cli).to.be.above(0);
+    expect(readFileSync(hook, 'utf8').split('\n').slice(1)).to.deep.equal([...body.slice(0, cli), '']);
     expect(statSync(hook).mode & 0o777).to.equal(0o755);
     expect(JSON.parse(readFileSync(config, 'utf8'))).to.include({ policy: 'remap', onError: 'keep' });
     expect(run.stdout).to.match(/reload the daemon/);
@@ -89,6 +93,19 @@ describe('install / uninstall', () => {
     });
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stdout).to.include('<vcpupin vcpu="0" cpuset="0"/>');
+  });
+
+  it('the hook copy carries no CLI: run under another name it says so, and install will not take it as the CLI', () => {
+    expect(repin('install', '--node', '/usr/bin/node').code).to.equal(0);
+    const copy = join(dir, 'repin-from-hook');
+    writeFileSync(copy, readFileSync(join(hooks, 'qemu')), { mode: 0o755 });
+    const asCli = runScript(copy, ['--version'], '', {});
+    expect(asCli.code).to.not.equal(0);
+    expect(asCli.stderr).to.match(/has no cli payload \(the hook copy has no CLI\); run the repin command/);
+    const run = repin('install', '--script', copy, '--units-dir', join(dir, 'units'), '--bin-dir', join(dir, 'bin'), '--no-systemctl');
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.match(/is a hook copy of repin, without the CLI/);
+    expect(existsSync(join(dir, 'bin', 'repin'))).to.equal(false);
   });
 
   it('rejects a relative node path', () => {

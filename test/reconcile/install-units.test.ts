@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { DEFAULT_PLACES, reconcileUnits } from '../../src/core/reconcile-units.js';
 import { Bed } from './harness.js';
 
-const FAKE_BUNDLE = '#!/usr/bin/node\n// repin 0.0.0 (test bundle)\nprocess.exit(0);\n';
+// Shaped like a built bundle: the CLI copy must carry the CLI's payload section.
+const FAKE_BUNDLE = '#!/usr/bin/node\n// repin 0.0.0 (test bundle)\nprocess.exit(0);\n// ---- repin payload cli: (test) ----\n//\n';
 
 describe('install / uninstall: reconcile units', () => {
   let bed: Bed;

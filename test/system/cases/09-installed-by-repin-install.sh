@@ -1,13 +1,18 @@
 # 9. The destination's hook is the built bundle put there by `repin install`
-# (setup ran it), not a copy made by this test.
+# (setup ran it, leaving out the CLI's payload), not a copy made by this test.
 case_installed_by_repin_install() {
   local hook
   hook=$(host_root dst)/etc/hooks/qemu
   [[ -f $hook && -x $hook ]] || fail "$hook is not an executable file"
   [[ "$(head -c 3 "$hook")" == '#!/' ]] || fail "$hook's first line is not an absolute shebang: $(head -n1 "$hook")"
-  # $T/dist/repin: the snapshot of dist/repin that ran `install` (see install_hook).
-  cmp -s <(tail -n +2 "$hook") <(tail -n +2 "$T/dist/repin") ||
-    fail "$hook differs from dist/repin beyond the shebang line"
+  # $T/dist/repin: the snapshot of dist/repin that ran `install` (see install_hook). The hook is
+  # that bundle after its shebang, up to the CLI's payload, which a hook call never runs.
+  local cli
+  cli=$(grep -n -m1 '^// ---- repin payload cli:' "$T/dist/repin" | cut -d: -f1)
+  [[ -n $cli ]] || fail "dist/repin has no CLI payload section"
+  ! grep -q '^// ---- repin payload cli:' "$hook" || fail "$hook still carries the CLI's payload"
+  cmp -s <(tail -n +2 "$hook") <(head -n $((cli - 1)) "$T/dist/repin" | tail -n +2) ||
+    fail "$hook differs from dist/repin (after the shebang, before the CLI's payload)"
   grep -qF "$hook" "$T/install.out" || grep -q 'hooks/qemu' "$T/install.out" ||
     fail "repin install did not report the hook it installed: $(cat "$T/install.out")"
   note "repin install said: $(tr '\n' ' ' <"$T/install.out" | head -c 300)"
