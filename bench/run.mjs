@@ -47,13 +47,15 @@ const installed = spawnSync(node, [bundle, 'install', '--hooks-dir', dirname(hoo
 if (installed.status !== 0) throw new Error(`bench: repin install failed: ${installed.stderr}`);
 const empty = join(work, 'empty.js');
 writeFileSync(empty, '');
-// Peak RSS and CPU time: getrusage(RUSAGE_SELF) of the child (ru_maxrss, ru_utime + ru_stime,
-// bootstrap included), read by a preloaded exit handler in runs of their own. CPU time is the
-// steadier measure on a busy machine: waiting for a core inflates wall time, not CPU time.
+// Peak RSS, CPU time and minor page faults: getrusage(RUSAGE_SELF) of the child (ru_maxrss,
+// ru_utime + ru_stime, ru_minflt; bootstrap included), read by a preloaded exit handler in runs
+// of their own. CPU time is the steadier measure on a busy machine: waiting for a core inflates
+// wall time, not CPU time. Page faults count the fresh memory a call touches: in a VM each
+// costs microseconds, so a call's garbage costs time whether or not a collection runs.
 const rssProbe = join(work, 'probe.cjs');
 writeFileSync(
   rssProbe,
-  "process.on('exit', () => { const r = process.resourceUsage(); process.stderr.write(`bench probe ${r.maxRSS} ${(r.userCPUTime + r.systemCPUTime) / 1000}\\n`); });\n",
+  "process.on('exit', () => { const r = process.resourceUsage(); process.stderr.write(`bench probe ${r.maxRSS} ${(r.userCPUTime + r.systemCPUTime) / 1000} ${r.minorPageFault}\\n`); });\n",
 );
 const floor = await buildFloor(work);
 const journalDir = join(work, 'journal');
@@ -168,12 +170,14 @@ for (let round = 0; round < ROUNDS; round++) {
 
 const rss = {};
 const cpu = {};
+const faults = {};
 for (let i = 0; i < PROBE_RUNS; i++) {
   for (const c of live) {
     if (i % (c.every ?? 1) !== 0) continue;
-    const [, kib, ms] = /bench probe (\d+) ([\d.]+)/.exec(run(c, { probe: true }).stderr) ?? [];
+    const [, kib, ms, minflt] = /bench probe (\d+) ([\d.]+) (\d+)/.exec(run(c, { probe: true }).stderr) ?? [];
     (rss[c.id] ??= []).push(Number(kib));
     (cpu[c.id] ??= []).push(Number(ms));
+    (faults[c.id] ??= []).push(Number(minflt));
   }
 }
 
@@ -226,6 +230,7 @@ const results = CASES.map((c) => {
     cpuMs: +median(cpu[c.id]).toFixed(1),
     cpuRatio: +(median(cpu[c.id]) / baseCpu).toFixed(3),
     peakRssMiB: +(median(rss[c.id]) / 1024).toFixed(1),
+    minorFaults: median(faults[c.id]),
     ...(timing[c.id] ? { timingMs: Object.fromEntries(FIELDS.map((f) => [f, +median(timing[c.id][f]).toFixed(2)])) } : {}),
     ...(c.xml ? { xmlBytes: Buffer.byteLength(XML[c.xml]), host: `${HOSTS[c.host].hostname} (${cpuCount(HOSTS[c.host])} CPUs, ${HOSTS[c.host].nodes} nodes)` } : {}),
   };
@@ -234,7 +239,7 @@ const results = CASES.map((c) => {
 const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
 console.log('');
-console.log(`${pad('case', 32)} ${lpad('runs', 4)} ${lpad('median', 8)} ${lpad('min–max ms', 15)} ${lpad('+ms', 6)} ${lpad('ratio', 6)}  ${pad('budget', 12)} ${lpad('CPU ms', 7)} ${lpad('CPU ×', 6)} ${lpad('peak RSS', 9)}`);
+console.log(`${pad('case', 32)} ${lpad('runs', 4)} ${lpad('median', 8)} ${lpad('min–max ms', 15)} ${lpad('+ms', 6)} ${lpad('ratio', 6)}  ${pad('budget', 12)} ${lpad('CPU ms', 7)} ${lpad('CPU ×', 6)} ${lpad('peak RSS', 9)} ${lpad('faults', 6)}`);
 for (const r of results) {
   if (r.timedOutAfterMs) {
     console.log(`${pad(r.label, 32)} ${lpad(0, 4)} ${lpad(`> ${r.timedOutAfterMs / 1000} s: killed`, 31)}         ${r.budget ? `≤${r.budget.toFixed(2)} MISSED` : ''}`);
@@ -243,7 +248,7 @@ for (const r of results) {
   const budget = r.budget ? `≤${r.budget.toFixed(2)} ${r.met ? 'met' : 'MISSED'}` : '';
   console.log(
     `${pad(r.label, 32)} ${lpad(r.runs, 4)} ${lpad(r.medianMs.toFixed(1), 8)} ${lpad(`${r.minMs.toFixed(0)}–${r.maxMs.toFixed(0)}`, 15)} ` +
-      `${lpad(r.id === 'baseline' ? '' : r.overheadMs.toFixed(1), 6)} ${lpad(`${r.ratio.toFixed(2)}×`, 6)}  ${pad(budget, 12)} ${lpad(r.cpuMs.toFixed(1), 7)} ${lpad(`${r.cpuRatio.toFixed(2)}×`, 6)} ${lpad(`${r.peakRssMiB.toFixed(1)} MiB`, 9)}`,
+      `${lpad(r.id === 'baseline' ? '' : r.overheadMs.toFixed(1), 6)} ${lpad(`${r.ratio.toFixed(2)}×`, 6)}  ${pad(budget, 12)} ${lpad(r.cpuMs.toFixed(1), 7)} ${lpad(`${r.cpuRatio.toFixed(2)}×`, 6)} ${lpad(`${r.peakRssMiB.toFixed(1)} MiB`, 9)} ${lpad(r.minorFaults, 6)}`,
   );
 }
 console.log('');
@@ -258,7 +263,7 @@ console.log(
     'total = filter start to end; uptime = process start to end.',
 );
 console.log('');
-console.log(`CPU ms (user + sys) and peak RSS (ru_maxrss): the child's own getrusage at exit, read by a --require'd probe in ${PROBE_RUNS} separate runs (median).`);
+console.log(`CPU ms (user + sys), peak RSS (ru_maxrss) and minor page faults (ru_minflt): the child's own getrusage at exit, read by a --require'd probe in ${PROBE_RUNS} separate runs (median).`);
 console.log('Budgets are judged on the wall-time ratio; on a busy machine the CPU ratio is the steadier of the two.');
 console.log("The floor case is node and xmldom alone parsing the fitting guest's XML: every filter call pays it before repin does anything.");
 console.log(
