@@ -7,7 +7,7 @@
 import { readdirSync } from 'node:fs';
 import { CpuSet, parseCpuset, parseSysfsList } from '../core/cpuset.js';
 import type { Occupancy } from '../core/host.js';
-import { readText as readFile, under } from './sysfs-files.js';
+import { readText, under } from './sysfs-files.js';
 
 export interface RunningDomain {
   readonly name: string;
@@ -17,10 +17,13 @@ export interface RunningDomain {
   readonly threads: readonly CpuSet[];
 }
 
-/** A file's text; unreadable (gone, or not ours to read) is absent. */
-function readText(path: string): string | undefined {
+/**
+ * A file's text, or undefined when it cannot be read for any reason (gone, or
+ * not ours to read): another guest's odd file is skipped, never a failure.
+ */
+function readIfReadable(path: string): string | undefined {
   try {
-    return readFile(path);
+    return readText(path);
   } catch {
     return undefined;
   }
@@ -61,14 +64,14 @@ function threadsFromProc(root: string, pid: number, listed: readonly string[] | 
     tids = [String(pid), ...listed];
   } else {
     try {
-      tids = readdirSync(taskDir).filter((tid) => tid === String(pid) || /^CPU \d+\/(KVM|TCG)$/.test(readText(under(taskDir, tid, 'comm'))?.trim() ?? ''));
+      tids = readdirSync(taskDir).filter((tid) => tid === String(pid) || /^CPU \d+\/(KVM|TCG)$/.test(readIfReadable(under(taskDir, tid, 'comm'))?.trim() ?? ''));
     } catch {
       return undefined;
     }
   }
   const sets: CpuSet[] = [];
   for (const tid of tids) {
-    const list = first(readText(under(taskDir, tid, 'status')) ?? '', /^Cpus_allowed_list:\s*(\S*)/m);
+    const list = first(readIfReadable(under(taskDir, tid, 'status')) ?? '', /^Cpus_allowed_list:\s*(\S*)/m);
     if (list === undefined) continue;
     try {
       sets.push(parseSysfsList(list));
@@ -91,7 +94,7 @@ export function readRunningDomains(root: string, self: { uuid: string; name: str
   }
   const domains: RunningDomain[] = [];
   for (const file of files) {
-    const text = readText(under(dir, file));
+    const text = readIfReadable(under(dir, file));
     if (!text || !text.includes('<domstatus')) continue;
     const uuid = first(text, /<uuid>\s*([^<\s]+)\s*<\/uuid>/) ?? '';
     const name = first(text, /<name>\s*([^<]+?)\s*<\/name>/) ?? file.slice(0, -4);
