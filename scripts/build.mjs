@@ -69,6 +69,16 @@ for (const [section, entry] of [['hook', 'src/hook/entry.ts'], ['cli', 'src/entr
   });
 }
 
+/** The dependencies each payload inlines: `a@1 in the hook; b@2, c@3 in the CLI part only`. */
+function inlinedLine() {
+  const inHook = inlined.filter((dep) => {
+    const name = dep.slice(0, dep.lastIndexOf('@'));
+    return Object.keys(payloads.hook.metafile.inputs).some((input) => input.startsWith(`node_modules/${name}/`));
+  });
+  const cliOnly = inlined.filter((dep) => !inHook.includes(dep));
+  return `${inHook.join(', ') || 'nothing'} in the hook; ${cliOnly.join(', ') || 'nothing more'} in the CLI part only`;
+}
+
 // src/main.ts's `import('./hook/entry.js')` and `import('./entry.js')` become this loader for
 // their section. It runs in the bundle's own module scope (require, module, __filename of the
 // hook file), strips the `//` and compiles the section with line numbers that match the file.
@@ -127,7 +137,8 @@ const stub = await build({
   entryPoints: ['src/main.ts'],
   outfile: 'dist/repin',
   plugins: [payloadPlugin],
-  banner: { js: `#!${node}\n// repin ${pkg.version} (built bundle; source: src/). Inlined: ${inlined.join(', ')}` },
+  // Line 2 is true of the hook copy too, which ends before the CLI's payload (see the top).
+  banner: { js: `#!${node}\n// repin ${pkg.version} (built bundle; source: src/). Inlined: ${inlinedLine()}` },
 });
 
 const stubText = stub.outputFiles[0].text;

@@ -140,12 +140,17 @@ const sameFile = (a: string, b: string): boolean => {
   }
 };
 
+/** Throw unless `script` carries the CLI (the hook copy does not): call before writing anything. */
+export function checkHasCli(script: string, text = readFileSync(script, 'utf8')): void {
+  if (!text.includes(`\n${CLI_PAYLOAD_MARK}`)) throw new ConfigError(`${script} is a hook copy of repin, without the CLI; install from the built bundle (dist/repin)`);
+}
+
 /** The CLI copy the reconcile service runs (ExecStart), unless `script` already is that file. */
 export function installCli(script: string, node: string, binPath: string): string {
   if (sameFile(script, binPath)) return `kept ${binPath}: it is the repin running now`;
   if (existsSync(binPath) && !isRepinScript(binPath)) throw new ConfigError(`${binPath} exists and is not repin's; refusing to overwrite it (use --bin-dir)`);
   const text = scriptWithShebang(script, node);
-  if (!text.includes(`\n${CLI_PAYLOAD_MARK}`)) throw new ConfigError(`${script} is a hook copy of repin, without the CLI; install from the built bundle (dist/repin)`);
+  checkHasCli(script, text);
   const replaced = existsSync(binPath);
   writeAtomic(binPath, text, 0o755);
   return `${replaced ? 'updated' : 'installed'} ${binPath}`;

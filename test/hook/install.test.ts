@@ -95,17 +95,19 @@ describe('install / uninstall', () => {
     expect(run.stdout).to.include('<vcpupin vcpu="0" cpuset="0"/>');
   });
 
-  it('the hook copy carries no CLI: run under another name it says so, and install will not take it as the CLI', () => {
+  it('the hook copy carries no CLI: run under another name it says so, and install refuses it as the CLI before writing anything', () => {
     expect(repin('install', '--node', '/usr/bin/node').code).to.equal(0);
     const copy = join(dir, 'repin-from-hook');
     writeFileSync(copy, readFileSync(join(hooks, 'qemu')), { mode: 0o755 });
     const asCli = runScript(copy, ['--version'], '', {});
     expect(asCli.code).to.not.equal(0);
     expect(asCli.stderr).to.match(/has no cli payload \(the hook copy has no CLI\); run the repin command/);
+    rmSync(join(hooks, 'qemu'));
     const run = repin('install', '--script', copy, '--units-dir', join(dir, 'units'), '--bin-dir', join(dir, 'bin'), '--no-systemctl');
     expect(run.code).to.equal(2);
     expect(run.stderr).to.match(/is a hook copy of repin, without the CLI/);
-    expect(existsSync(join(dir, 'bin', 'repin'))).to.equal(false);
+    // Refused before anything was written: no hook, no CLI copy, no units.
+    for (const path of [join(hooks, 'qemu'), join(dir, 'bin', 'repin'), join(dir, 'units')]) expect(existsSync(path), path).to.equal(false);
   });
 
   it('rejects a relative node path', () => {

@@ -8,6 +8,7 @@ import { DEFAULT_CONFIG } from '../../core/config.js';
 import { PATH_UNIT } from '../../core/reconcile-units.js';
 import { configPath, loadConfig } from '../../io/config-file.js';
 import {
+  checkHasCli,
   checkUnits,
   DISABLE_ARGS,
   ENABLE_ARGS,
@@ -79,12 +80,17 @@ export function installCommand(io: Io): CommandModule<object, InstallArgs> {
       const script = args.script ?? realpathSync(io.scriptPath);
       const node = args.node ?? process.execPath;
       const config = configPath(io.env, args.config);
+      const units = wantUnits(args, io);
+      const unitsDir = args['units-dir'] ?? UNITS_DIR;
+      // Refuse before writing anything: the CLI copy needs the whole bundle, and units must be ours to replace.
+      if (units) {
+        checkHasCli(script);
+        checkUnits(unitsDir);
+      }
       const result = install({ script, hooksDir: args['hooks-dir'], mode: args.mode, node, configPath: config });
       for (const line of result.messages) io.stdout.write(`${line}\n`);
-      if (!wantUnits(args, io)) return;
+      if (!units) return;
       const binPath = join(args['bin-dir'], 'repin');
-      const unitsDir = args['units-dir'] ?? UNITS_DIR;
-      checkUnits(unitsDir);
       const lines = [installCli(script, node, binPath), ...installUnits(unitsDir, { binPath, spoolDir: spoolDir(config) })];
       for (const line of lines) io.stdout.write(`${line}\n`);
       if (!args.systemctl) return;
