@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CLI_PAYLOAD_MARK } from '../../src/io/install.js';
 import { BUNDLE, runScript } from '../support/run-built.js';
 
 const FOREIGN = '#!/bin/sh\n# site hook: keeps the NFS mounts in order\nexit 0\n';
@@ -28,7 +29,7 @@ describe('install / uninstall', () => {
     expect(readFileSync(hook, 'utf8').split('\n')[0]).to.equal('#!/usr/bin/node');
     // The bundle after its shebang, cut before the CLI's payload (a hook call never loads it).
     const body = readFileSync(BUNDLE, 'utf8').split('\n').slice(1);
-    const cli = body.findIndex((line) => line.startsWith('// ---- repin payload cli:'));
+    const cli = body.findIndex((line) => line.startsWith(CLI_PAYLOAD_MARK));
     expect(cli).to.be.above(0);
     expect(readFileSync(hook, 'utf8').split('\n').slice(1)).to.deep.equal([...body.slice(0, cli), '']);
     expect(statSync(hook).mode & 0o777).to.equal(0o755);
