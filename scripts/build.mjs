@@ -90,18 +90,20 @@ const { compileFunction } = require('node:vm');
 // payloads were laid out): \`repin install --node\` and the Ansible role may rewrite the shebang.
 const from = Number(${JSON.stringify(token('start', section))});
 const to = Number(${JSON.stringify(token('end', section))});
+// A damaged or partial install, not a bug: src/main.ts reports these by message alone.
+const damaged = (message) => Object.assign(new Error(__filename + ': ' + message), { code: 'REPIN_PAYLOAD' });
 const fd = openSync(__filename, 'r');
 const buffer = Buffer.allocUnsafe(to - from);
 try {
   const head = Buffer.allocUnsafe(4096);
   const shebang = head.subarray(0, readSync(fd, head, 0, head.length, 0)).indexOf(10);
   const start = shebang + from;
-  if (shebang < 0 || !(buffer.length > 0)) throw new Error(__filename + ': the repin ${section} payload is missing; rebuild or reinstall repin');
+  if (shebang < 0 || !(buffer.length > 0)) throw damaged('the repin ${section} payload is missing; rebuild or reinstall repin');
   let got = 0;
   while (got < buffer.length) {
     const n = readSync(fd, buffer, got, buffer.length - got, start + got);
-    if (n === 0 && got === 0) throw new Error(__filename + ': this copy of repin has no ${section} payload (the hook copy has no CLI); run the repin command');
-    if (n === 0) throw new Error(__filename + ': the repin ${section} payload is cut short; rebuild or reinstall repin');
+    if (n === 0 && got === 0) throw damaged('this copy of repin has no ${section} payload (the hook copy has no CLI); run the repin command');
+    if (n === 0) throw damaged('the repin ${section} payload is cut short; rebuild or reinstall repin');
     got += n;
   }
 } finally {

@@ -43,8 +43,10 @@ if (hook && io.argv[1] === 'release') {
         process.exitCode = 0;
         return;
       }
-      io.stderr.write(`repin: internal error: ${text}\n`);
-      process.exitCode = 70;
+      // A damaged install or the hook copy run as the CLI (the loader's REPIN_PAYLOAD): its message says it all.
+      const damaged = (error as { code?: unknown } | undefined)?.code === 'REPIN_PAYLOAD';
+      io.stderr.write(damaged ? `repin: ${(error as Error).message}\n` : `repin: internal error: ${text}\n`);
+      process.exitCode = 70; // EXIT.internal (src/cli/exit.ts): a bug or an environment fault
     },
   );
 }
