@@ -48,14 +48,15 @@ if (installed.status !== 0) throw new Error(`bench: repin install failed: ${inst
 const empty = join(work, 'empty.js');
 writeFileSync(empty, '');
 // Peak RSS, CPU time and minor page faults: getrusage(RUSAGE_SELF) of the child (ru_maxrss,
-// ru_utime + ru_stime, ru_minflt; bootstrap included), read by a preloaded exit handler in runs
+// ru_utime and ru_stime, ru_minflt; bootstrap included), read by a preloaded exit handler in runs
 // of their own. CPU time is the steadier measure on a busy machine: waiting for a core inflates
-// wall time, not CPU time. Page faults count the fresh memory a call touches: in a VM each
-// costs microseconds, so a call's garbage costs time whether or not a collection runs.
+// wall time, not CPU time. User time is V8 compiling and running code (and collecting garbage);
+// system time here is mostly page faults, the kernel handing the process fresh memory, which
+// faultCost() below prices on this machine.
 const rssProbe = join(work, 'probe.cjs');
 writeFileSync(
   rssProbe,
-  "process.on('exit', () => { const r = process.resourceUsage(); process.stderr.write(`bench probe ${r.maxRSS} ${(r.userCPUTime + r.systemCPUTime) / 1000} ${r.minorPageFault}\\n`); });\n",
+  "process.on('exit', () => { const r = process.resourceUsage(); process.stderr.write(`bench probe ${r.maxRSS} ${r.userCPUTime / 1000} ${r.systemCPUTime / 1000} ${r.minorPageFault}\\n`); });\n",
 );
 const floor = await buildFloor(work);
 const journalDir = join(work, 'journal');
@@ -153,10 +154,23 @@ function machine() {
   return { cpu: model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: `${node} ${version}`, kernel: release(), loadavg: load };
 }
 
+/**
+ * What one minor page fault costs here, in µs: a child touches one byte in each page of 16 MiB
+ * it has not used yet (median of 5). In a VM this can be many times what it is on bare metal,
+ * and every call pays it for each page its heap and code grow into.
+ */
+function faultCost() {
+  const script =
+    'const b = Buffer.allocUnsafeSlow(16 << 20); const f0 = process.resourceUsage().minorPageFault; const t0 = process.hrtime.bigint();' +
+    'for (let i = 0; i < b.length; i += 4096) b[i] = 1;' +
+    'const ns = Number(process.hrtime.bigint() - t0); process.stdout.write(String(ns / 1000 / (process.resourceUsage().minorPageFault - f0)));';
+  return median(Array.from({ length: 5 }, () => Number(spawnSync(node, ['-e', script], { env: LIBVIRT_ENV }).stdout.toString())));
+}
+
 // --- run ----------------------------------------------------------------------
 
-const info = machine();
-console.log(`machine: ${info.cpu}, ${info.cores} cores, ${info.memoryGiB} GiB; node ${info.node}; kernel ${info.kernel}; load ${info.loadavg}`);
+const info = { ...machine(), pageFaultUs: +faultCost().toFixed(2) };
+console.log(`machine: ${info.cpu}, ${info.cores} cores, ${info.memoryGiB} GiB; node ${info.node}; kernel ${info.kernel}; load ${info.loadavg}; a minor page fault costs ${info.pageFaultUs} µs`);
 const kib = (file) => Math.round(readFileSync(file).length / 1024);
 console.log(`hook: ${bundle} (${kib(bundle)} KiB) installed as ${hook} (${kib(hook)} KiB, no CLI); ${ROUNDS} rounds`);
 for (const c of CASES) check(c);
@@ -170,13 +184,17 @@ for (let round = 0; round < ROUNDS; round++) {
 
 const rss = {};
 const cpu = {};
+const user = {};
+const sys = {};
 const faults = {};
 for (let i = 0; i < PROBE_RUNS; i++) {
   for (const c of live) {
     if (i % (c.every ?? 1) !== 0) continue;
-    const [, kib, ms, minflt] = /bench probe (\d+) ([\d.]+) (\d+)/.exec(run(c, { probe: true }).stderr) ?? [];
+    const [, kib, userMs, sysMs, minflt] = /bench probe (\d+) ([\d.]+) ([\d.]+) (\d+)/.exec(run(c, { probe: true }).stderr) ?? [];
     (rss[c.id] ??= []).push(Number(kib));
-    (cpu[c.id] ??= []).push(Number(ms));
+    (cpu[c.id] ??= []).push(Number(userMs) + Number(sysMs));
+    (user[c.id] ??= []).push(Number(userMs));
+    (sys[c.id] ??= []).push(Number(sysMs));
     (faults[c.id] ??= []).push(Number(minflt));
   }
 }
@@ -229,8 +247,12 @@ const results = CASES.map((c) => {
     ...(c.budget ? { budget: c.budget, met: ratio <= c.budget } : {}),
     cpuMs: +median(cpu[c.id]).toFixed(1),
     cpuRatio: +(median(cpu[c.id]) / baseCpu).toFixed(3),
+    userMs: +median(user[c.id]).toFixed(1),
+    sysMs: +median(sys[c.id]).toFixed(1),
     peakRssMiB: +(median(rss[c.id]) / 1024).toFixed(1),
     minorFaults: median(faults[c.id]),
+    // The fresh pages this case touches beyond bare node's, priced at this machine's fault cost.
+    extraFaultMs: +(((median(faults[c.id]) - median(faults.baseline)) * info.pageFaultUs) / 1000).toFixed(1),
     ...(timing[c.id] ? { timingMs: Object.fromEntries(FIELDS.map((f) => [f, +median(timing[c.id][f]).toFixed(2)])) } : {}),
     ...(c.xml ? { xmlBytes: Buffer.byteLength(XML[c.xml]), host: `${HOSTS[c.host].hostname} (${cpuCount(HOSTS[c.host])} CPUs, ${HOSTS[c.host].nodes} nodes)` } : {}),
   };
@@ -239,7 +261,7 @@ const results = CASES.map((c) => {
 const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
 console.log('');
-console.log(`${pad('case', 32)} ${lpad('runs', 4)} ${lpad('median', 8)} ${lpad('min–max ms', 15)} ${lpad('+ms', 6)} ${lpad('ratio', 6)}  ${pad('budget', 12)} ${lpad('CPU ms', 7)} ${lpad('CPU ×', 6)} ${lpad('peak RSS', 9)} ${lpad('faults', 6)}`);
+console.log(`${pad('case', 32)} ${lpad('runs', 4)} ${lpad('median', 8)} ${lpad('min–max ms', 15)} ${lpad('+ms', 6)} ${lpad('ratio', 6)}  ${pad('budget', 12)} ${lpad('user', 6)} ${lpad('sys', 5)} ${lpad('CPU ×', 6)} ${lpad('peak RSS', 9)} ${lpad('faults', 6)} ${lpad('≈ms', 5)}`);
 for (const r of results) {
   if (r.timedOutAfterMs) {
     console.log(`${pad(r.label, 32)} ${lpad(0, 4)} ${lpad(`> ${r.timedOutAfterMs / 1000} s: killed`, 31)}         ${r.budget ? `≤${r.budget.toFixed(2)} MISSED` : ''}`);
@@ -248,7 +270,7 @@ for (const r of results) {
   const budget = r.budget ? `≤${r.budget.toFixed(2)} ${r.met ? 'met' : 'MISSED'}` : '';
   console.log(
     `${pad(r.label, 32)} ${lpad(r.runs, 4)} ${lpad(r.medianMs.toFixed(1), 8)} ${lpad(`${r.minMs.toFixed(0)}–${r.maxMs.toFixed(0)}`, 15)} ` +
-      `${lpad(r.id === 'baseline' ? '' : r.overheadMs.toFixed(1), 6)} ${lpad(`${r.ratio.toFixed(2)}×`, 6)}  ${pad(budget, 12)} ${lpad(r.cpuMs.toFixed(1), 7)} ${lpad(`${r.cpuRatio.toFixed(2)}×`, 6)} ${lpad(`${r.peakRssMiB.toFixed(1)} MiB`, 9)} ${lpad(r.minorFaults, 6)}`,
+      `${lpad(r.id === 'baseline' ? '' : r.overheadMs.toFixed(1), 6)} ${lpad(`${r.ratio.toFixed(2)}×`, 6)}  ${pad(budget, 12)} ${lpad(r.userMs.toFixed(1), 6)} ${lpad(r.sysMs.toFixed(1), 5)} ${lpad(`${r.cpuRatio.toFixed(2)}×`, 6)} ${lpad(`${r.peakRssMiB.toFixed(1)} MiB`, 9)} ${lpad(r.minorFaults, 6)} ${lpad(r.id === 'baseline' ? '' : r.extraFaultMs.toFixed(1), 5)}`,
   );
 }
 console.log('');
@@ -263,7 +285,8 @@ console.log(
     'total = filter start to end; uptime = process start to end.',
 );
 console.log('');
-console.log(`CPU ms (user + sys), peak RSS (ru_maxrss) and minor page faults (ru_minflt): the child's own getrusage at exit, read by a --require'd probe in ${PROBE_RUNS} separate runs (median).`);
+console.log(`user and sys ms (CPU × is their sum against bare node's), peak RSS (ru_maxrss) and minor page faults (ru_minflt): the child's own getrusage at exit, read by a --require'd probe in ${PROBE_RUNS} separate runs (median).`);
+console.log(`≈ms: the faults beyond bare node's at ${info.pageFaultUs} µs each (measured above), the part of +ms spent getting fresh memory from the kernel; sys time is mostly this.`);
 console.log('Budgets are judged on the wall-time ratio; on a busy machine the CPU ratio is the steadier of the two.');
 console.log("The floor case is node and xmldom alone parsing the fitting guest's XML: every filter call pays it before repin does anything.");
 console.log(
