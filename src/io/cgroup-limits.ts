@@ -1,10 +1,15 @@
-// What this process may use beyond what is online: its affinity and memory
-// policy (/proc/self/status) and its cgroup's effective cpuset (v1, v2 or
-// hybrid). A hook inherits libvirtd's cgroup (docs/libvirt-hooks.md).
+// Where guests' CPUs and memory nodes are really limited: the cpuset cgroup
+// their QEMU runs in (v1, v2 or hybrid). Not this process's affinity: libvirt
+// resets a QEMU's affinity to all online CPUs before pinning its threads, so a
+// daemon restricted with CPUAffinity= or taskset (tuned's cpu-partitioning
+// does that to every service) does not restrict its guests. Not always this
+// process's cgroup either: a hook inherits libvirtd's, but when libvirt
+// manages cpuset cgroups (qemu.conf `cgroup_controllers`, the default) each
+// guest gets one under the machine partition, outside the daemon's
+// (docs/libvirt-hooks.md).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseSysfsList, type CpuSet } from '../core/cpuset.js';
-import { HostError } from '../core/errors.js';
+import type { CpuSet } from '../core/cpuset.js';
 import { readList, readText } from './sysfs-files.js';
 
 export interface Limits {
@@ -13,22 +18,44 @@ export interface Limits {
   cpusFrom?: string;
 }
 
-export function readStatus(path: string): Limits {
-  const text = readText(path) ?? '';
-  const field = (key: string): CpuSet | undefined => {
-    const match = new RegExp(`^${key}:[ \\t]*(.*)$`, 'm').exec(text);
-    if (!match || (match[1] ?? '').trim() === '') return undefined;
-    try {
-      return parseSysfsList(match[1] ?? '', `${key} in ${path}`);
-    } catch (err) {
-      throw new HostError(err instanceof Error ? err.message : String(err), { cause: err });
-    }
-  };
-  return { cpus: field('Cpus_allowed_list'), mems: field('Mems_allowed_list') };
+/**
+ * Whether libvirt's QEMU driver gives guests cpuset cgroups of their own:
+ * `cgroup_controllers` in qemu.conf lists "cpuset", or is not set (libvirt's
+ * default list has it). An unreadable file counts as the default.
+ */
+export function libvirtManagesCpuset(root: string): boolean {
+  const text = readText(join(root, 'etc/libvirt/qemu.conf'));
+  if (text === undefined) return true;
+  // libvirt's config syntax: `key = [ "a", "b" ]`, possibly over several lines, `#` comments.
+  const uncommented = text
+    .split('\n')
+    .map((line) => line.replace(/^((?:[^#"']|"[^"]*"|'[^']*')*)#.*$/, '$1'))
+    .join('\n');
+  const list = /(?:^|\n)[ \t]*cgroup_controllers[ \t]*=[ \t]*\[([^\]]*)\]/.exec(uncommented)?.[1];
+  if (list === undefined) return true;
+  return [...list.matchAll(/"([^"]*)"|'([^']*)'/g)].some((m) => (m[1] ?? m[2]) === 'cpuset');
 }
 
+/** The cpuset guests started now would get (see the top of this file). */
+export function readGuestCpuset(root: string): Limits {
+  return readCgroupCpuset(root, libvirtManagesCpuset(root) ? machinePartition : ownCgroup);
+}
+
+/** Which cgroup to read under a hierarchy's mount `base`, given this process's path in it. */
+type Placement = (base: string, ownPath: string) => string;
+
+const ownCgroup: Placement = (_base, ownPath) => ownPath;
+
+/**
+ * libvirt's default partition, /machine: systemd-machined's machine.slice, or a
+ * plain `machine` cgroup without systemd; before the first guest creates
+ * either, what it would inherit: the mount's root (in a container with its own
+ * cgroup namespace, the container's cgroup).
+ */
+const machinePartition: Placement = (base) => ['/machine.slice', '/machine'].find((dir) => existsSync(join(base, dir))) ?? '/';
+
 /** The cpuset of each hierarchy named in /proc/self/cgroup (v1, v2 or hybrid), intersected. */
-export function readCgroupCpuset(root: string): Limits {
+export function readCgroupCpuset(root: string, placement: Placement = ownCgroup): Limits {
   const text = readText(join(root, 'proc/self/cgroup')) ?? '';
   const limits: Limits = {};
   const add = (found: Found | undefined, key: 'cpus' | 'mems'): void => {
@@ -44,14 +71,14 @@ export function readCgroupCpuset(root: string): Limits {
       // Pure v2 mounts at sys/fs/cgroup; systemd's hybrid layout puts it at sys/fs/cgroup/unified.
       const v2 = join(root, 'sys/fs/cgroup');
       const base = !existsSync(join(v2, 'cgroup.controllers')) && existsSync(join(v2, 'unified')) ? join(v2, 'unified') : v2;
-      add(findUp(base, path, ['cpuset.cpus.effective'], 'cgroup cpus'), 'cpus');
-      add(findUp(base, path, ['cpuset.mems.effective'], 'cgroup mems'), 'mems');
+      add(findUp(base, placement(base, path), ['cpuset.cpus.effective'], 'cgroup cpus'), 'cpus');
+      add(findUp(base, placement(base, path), ['cpuset.mems.effective'], 'cgroup mems'), 'mems');
     } else if (controllers.split(',').includes('cpuset')) {
       for (const mount of new Set(['cpuset', controllers])) {
         const base = join(root, 'sys/fs/cgroup', mount);
         if (!existsSync(base)) continue;
-        add(findUp(base, path, ['cpuset.effective_cpus', 'cpuset.cpus'], 'cgroup cpus'), 'cpus');
-        add(findUp(base, path, ['cpuset.effective_mems', 'cpuset.mems'], 'cgroup mems'), 'mems');
+        add(findUp(base, placement(base, path), ['cpuset.effective_cpus', 'cpuset.cpus'], 'cgroup cpus'), 'cpus');
+        add(findUp(base, placement(base, path), ['cpuset.effective_mems', 'cpuset.mems'], 'cgroup mems'), 'mems');
         break;
       }
     }

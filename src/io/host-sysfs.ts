@@ -1,11 +1,12 @@
 // Read the local host from sysfs and procfs under a root dir: online CPUs,
-// SMT siblings, NUMA nodes, and what this process may really use — online ∩
-// sched affinity ∩ cgroup cpuset (docs/libvirt-hooks.md, "What the host
-// really lets a process use"). Sync reads: it runs in a short-lived hook.
+// SMT siblings, NUMA nodes, and what guests may really use — online ∩ the
+// cpuset cgroup their QEMU runs in (cgroup-limits.ts; docs/libvirt-hooks.md,
+// "What the host really lets a process use"). Sync reads: it runs in a
+// short-lived hook.
 import { CpuSet } from '../core/cpuset.js';
 import { HostError, RepinError } from '../core/errors.js';
 import type { Host, HostCpu, HostNode } from '../core/host.js';
-import { readCgroupCpuset, readStatus } from './cgroup-limits.js';
+import { readGuestCpuset } from './cgroup-limits.js';
 import { listIds, readId, readList, readText, under } from './sysfs-files.js';
 
 /** Read the host this process runs on; `root` is `/` outside tests. */
@@ -23,17 +24,15 @@ function readHostUnder(root: string, name: string | undefined): Host {
   const online = readOnline(cpuDir);
   const placement = readNodes(under(root, 'sys/devices/system/node'), online);
 
-  const status = readStatus(under(root, 'proc/self/status'));
-  const cgroup = readCgroupCpuset(root);
-  let usable = online;
-  for (const limit of [status.cpus, cgroup.cpus]) if (limit) usable = usable.intersect(limit);
-  let usableNodes = CpuSet.of(placement.nodes.map((n) => n.id));
-  for (const limit of [status.mems, cgroup.mems]) if (limit) usableNodes = usableNodes.intersect(limit);
+  const cgroup = readGuestCpuset(root);
+  const usable = cgroup.cpus ? online.intersect(cgroup.cpus) : online;
+  const nodeIds = CpuSet.of(placement.nodes.map((n) => n.id));
+  const usableNodes = cgroup.mems ? nodeIds.intersect(cgroup.mems) : nodeIds;
 
   if (usable.isEmpty) {
     throw new HostError(
-      `no usable CPU under ${root}: online ${online.toString()}, Cpus_allowed_list ${status.cpus?.toString() ?? '(none)'}, ` +
-        `cgroup cpuset ${cgroup.cpus?.toString() ?? '(none)'}${cgroup.cpusFrom ? ` (${cgroup.cpusFrom})` : ''}`,
+      `no usable CPU under ${root}: online ${online.toString()}, ` +
+        `guests' cgroup cpuset ${cgroup.cpus?.toString() ?? '(none)'}${cgroup.cpusFrom ? ` (${cgroup.cpusFrom})` : ''}`,
     );
   }
   const hostname = readText(under(root, 'proc/sys/kernel/hostname'))?.trim();

@@ -41,7 +41,7 @@ bash "$here/build-rootfs.sh" "$rootfs" || die "could not build the Debian 12 roo
 
 # --- containers -------------------------------------------------------------
 work=$(mktemp -d /var/tmp/repin-ansible-test.XXXXXX)
-declare -A port pid
+declare -A port pid cgroup
 hosts=(hv-a hv-b)
 
 stop_container() {
@@ -58,6 +58,31 @@ stop_container() {
     fi
   fi
   mountpoint -q "$work/$name/root" && { umount "$work/$name/root" || umount -l "$work/$name/root"; }
+  [[ -n ${cgroup[$name]:-} ]] && for ((i = 0; i < 50; i++)); do rmdir "${cgroup[$name]}" 2>/dev/null && break; sleep 0.1; done
+  return 0
+}
+
+# cpuset_cgroup NAME CPUS: a cpuset cgroup holding CPUS, for one container; sets
+# cgroup[NAME], and procs to the file a pid is written to to join it.
+cpuset_cgroup() {
+  local name=$1 cpus=$2 dir stale owner
+  # A run killed with SIGKILL cannot clean up: drop its empty cgroups.
+  for stale in /sys/fs/cgroup/cpuset/repin-ansible-* /sys/fs/cgroup/repin-ansible-*; do
+    owner=${stale##*/repin-ansible-} owner=${owner%%-*}
+    [[ -d $stale ]] && ! kill -0 "$owner" 2>/dev/null && rmdir "$stale" 2>/dev/null
+  done
+  if [[ -f /sys/fs/cgroup/cpuset/cpuset.cpus ]]; then
+    dir=/sys/fs/cgroup/cpuset/repin-ansible-$$-$name
+    mkdir "$dir" && cat /sys/fs/cgroup/cpuset/cpuset.mems >"$dir/cpuset.mems" && echo "$cpus" >"$dir/cpuset.cpus" || return 1
+    cgroup[$name]=$dir procs=$dir/tasks
+  elif [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
+    grep -qw cpuset /sys/fs/cgroup/cgroup.subtree_control || echo +cpuset >/sys/fs/cgroup/cgroup.subtree_control
+    dir=/sys/fs/cgroup/repin-ansible-$$-$name
+    mkdir "$dir" && echo "$cpus" >"$dir/cpuset.cpus" || return 1
+    cgroup[$name]=$dir procs=$dir/cgroup.procs
+  else
+    return 1
+  fi
 }
 
 cleanup() {
@@ -80,8 +105,10 @@ ssh-keygen -q -t ed25519 -N '' -C repin-test -f "$work/id"
 install -m 755 "$script" "$work/repin"
 mkdir -p "$work/logs"
 
+# boot NAME CPUS: the container in a cpuset cgroup of CPUS, which is what bounds
+# its guests (libvirt resets a guest's affinity, so the daemon's would not).
 boot() {
-  local name=$1 affinity=$2 root=$work/$1/root
+  local name=$1 cpus=$2 root=$work/$1/root procs
   mkdir -p "$work/$name"/{upper,work,root}
   mount -t overlay overlay -o "lowerdir=$rootfs,upperdir=$work/$name/upper,workdir=$work/$name/work" "$root" ||
     die "overlay mount failed"
@@ -94,16 +121,19 @@ boot() {
     "${port[$name]}" >"$root/etc/ssh/sshd_config.d/repin-test.conf"
   # A hypervisor's libvirtd runs for good; Debian's idles out after 120 s.
   echo 'LIBVIRTD_ARGS=""' >>"$root/etc/default/libvirtd"
-  systemd-nspawn --boot --register=no --keep-unit --quiet -M "$name" -D "$root" \
-    --cpu-affinity="$affinity" </dev/null >"$work/logs/console-$name.log" 2>&1 &
+  cpuset_cgroup "$name" "$cpus" || die "no cpuset cgroup for $name"
+  (
+    echo "$BASHPID" >"$procs"
+    exec systemd-nspawn --boot --register=no --keep-unit --quiet -M "$name" -D "$root" </dev/null >"$work/logs/console-$name.log" 2>&1
+  ) &
   pid[$name]=$!
 }
 
 on() { local h=$1; shift; ssh -q -p "${port[$h]}" -i "$work/id" -o BatchMode=yes -o StrictHostKeyChecking=no \
   -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=5 root@127.0.0.1 "$@"; }
 
-# hv-a sees every CPU of this machine; hv-b only CPU 0 (repin reads
-# Cpus_allowed_list, which the container's affinity restricts).
+# hv-a has every CPU of this machine; hv-b only CPU 0 (its cgroup's cpuset, which
+# repin reads where the guests' machine partition would be: the container's root).
 boot hv-a "0-$(($(nproc) - 1))"
 boot hv-b 0
 for h in "${hosts[@]}"; do

@@ -59,38 +59,58 @@ describe('readHost (sysfs/procfs)', () => {
     expect(str(host.usableNodes)).to.equal('0-1');
   });
 
-  it('honours a cgroup v1 cpuset (hybrid layout) over the online CPUs', () => {
-    const host = readHost(fake({ ...SMT16, cgroup: { version: 1, cpus: '2-5', mems: '1' } }));
+  // libvirt's qemu.conf keeping guests in the daemon's cgroup (no cpuset cgroups of their own).
+  const DAEMON_CGROUP = 'cgroup_controllers = [ "cpu", "devices", "memory" ]\n';
+
+  it('guests in the daemon cgroup (cgroup_controllers without cpuset): honours its v1 cpuset (hybrid layout)', () => {
+    const host = readHost(fake({ ...SMT16, qemuConf: DAEMON_CGROUP, cgroup: { version: 1, cpus: '2-5', mems: '1' } }));
     expect(host.cpus).to.have.length(16);
     expect(str(host.usable)).to.equal('2-5');
     expect(str(host.usableNodes)).to.equal('1');
   });
 
-  it('honours a cgroup v2 cpuset', () => {
-    const host = readHost(fake({ ...SMT16, cgroup: { version: 2, cpus: '0-3,8-11', mems: '0' } }));
+  it('guests in the daemon cgroup: honours its v2 cpuset', () => {
+    const host = readHost(fake({ ...SMT16, qemuConf: DAEMON_CGROUP, cgroup: { version: 2, cpus: '0-3,8-11', mems: '0' } }));
     expect(str(host.usable)).to.equal('0-3,8-11');
     expect(str(host.usableNodes)).to.equal('0');
   });
 
-  it('walks up the cgroup v2 tree when the leaf has no cpuset files', () => {
-    const cgroup = { version: 2 as const, cpus: '4-7', path: '/machine.slice/libvirtd.service', filesAt: '/machine.slice' };
-    expect(str(readHost(fake({ ...SMT16, cgroup })).usable)).to.equal('4-7');
+  it('guests in the daemon cgroup: walks up the v2 tree when the leaf has no cpuset files', () => {
+    const cgroup = { version: 2 as const, cpus: '4-7', path: '/system.slice/libvirtd.service', filesAt: '/system.slice' };
+    expect(str(readHost(fake({ ...SMT16, qemuConf: DAEMON_CGROUP, cgroup })).usable)).to.equal('4-7');
+  });
+
+  it("by default guests get the machine partition's cpuset, not the daemon's (a housekeeping-only libvirtd)", () => {
+    const v2 = readHost(fake({ ...SMT16, cgroup: { version: 2, cpus: '0-1', machine: { cpus: '2-15', mems: '1' } } }));
+    expect(str(v2.usable)).to.equal('2-15');
+    expect(str(v2.usableNodes)).to.equal('1');
+    const v1 = readHost(fake({ ...SMT16, cgroup: { version: 1, cpus: '0-1', machine: { cpus: '4-11', dir: 'machine' } } }));
+    expect(str(v1.usable)).to.equal('4-11');
+  });
+
+  it('before the first guest creates the machine partition, reads what it would inherit: the mount root', () => {
+    expect(str(readHost(fake({ ...SMT16, cgroup: { version: 2, cpus: '0-1' } })).usable)).to.equal('0-15');
+    expect(str(readHost(fake({ ...SMT16, cgroup: { version: 1, cpus: '0-1' } })).usable)).to.equal('0-15');
   });
 
   it('reads the v1 cpuset mount root when the cgroup path is not visible (container)', () => {
     const cgroup = { version: 1 as const, cpus: '1-2', path: '/docker/0123abcd', filesAt: '/' };
     expect(str(readHost(fake({ ...SMT16, cgroup })).usable)).to.equal('1-2');
+    expect(str(readHost(fake({ ...SMT16, qemuConf: DAEMON_CGROUP, cgroup })).usable)).to.equal('1-2');
   });
 
-  it('honours Cpus_allowed_list and Mems_allowed_list', () => {
-    const host = readHost(fake({ ...SMT16, allowed: '0-3,8', memsAllowed: '0' }));
-    expect(str(host.usable)).to.equal('0-3,8');
-    expect(str(host.usableNodes)).to.equal('0');
+  it("ignores this process's own affinity and memory policy: libvirt resets a guest's (tuned cpu-partitioning)", () => {
+    const host = readHost(fake({ ...SMT16, allowed: '0-1', memsAllowed: '0' }));
+    expect(str(host.usable)).to.equal('0-15');
+    expect(str(host.usableNodes)).to.equal('0-1');
   });
 
-  it('intersects affinity with the cgroup cpuset', () => {
-    const host = readHost(fake({ ...SMT16, allowed: '0-5', cgroup: { version: 2, cpus: '4-9' } }));
-    expect(str(host.usable)).to.equal('4-5');
+  it('reads cgroup_controllers as libvirt does: lists over lines, either quote, comments', () => {
+    const usable = (qemuConf: string): string => str(readHost(fake({ ...SMT16, qemuConf, cgroup: { version: 2, cpus: '0-1' } })).usable);
+    expect(usable('cgroup_controllers = [\n  "cpu",\n  # "cpuset",\n  \'memory\' ]\n')).to.equal('0-1');
+    expect(usable('cgroup_controllers = [ "cpu", \'cpuset\' ] # keep\n')).to.equal('0-15');
+    expect(usable('# cgroup_controllers = [ "cpu" ]\nuser = "root#1"\n')).to.equal('0-15');
+    expect(usable('cgroup_controllers = [ ]\n')).to.equal('0-1');
   });
 
   it('leaves offline CPUs out of the CPUs, siblings, nodes and usable set', () => {
@@ -149,11 +169,11 @@ describe('readHost (sysfs/procfs)', () => {
   });
 
   it('tolerates odd whitespace in the files', () => {
-    const dir = fake(SMT16);
+    const dir = fake({ ...SMT16, cgroup: { version: 2, cpus: '0-15' } });
     writeFileSync(join(dir, CPU, 'online'), '  0-15 \n\n');
     writeFileSync(join(dir, CPU, 'cpu2/topology/thread_siblings_list'), ' 2,10 \n\n');
     writeFileSync(join(dir, CPU, 'cpu0/topology/physical_package_id'), '0\n\n');
-    writeFileSync(join(dir, 'proc/self/status'), 'Name:\tx\nCpus_allowed_list:   0-7  \r\nMems_allowed_list:\t0-1\n');
+    writeFileSync(join(dir, 'sys/fs/cgroup/cpuset.cpus.effective'), '  0-7  \r\n');
     const host = readHost(dir);
     expect(str(host.usable)).to.equal('0-7');
     expect(host.cpus[2]?.core).to.equal(2);
@@ -214,8 +234,8 @@ describe('readHost (sysfs/procfs)', () => {
   });
 
   it('throws HostError when no CPU is usable', () => {
-    const dir = fake({ ...SMT16, allowed: '0-1', cgroup: { version: 2, cpus: '2-3' } });
-    expect(() => readHost(dir)).to.throw(HostError, /no usable CPU.*Cpus_allowed_list 0-1.*cgroup cpuset 2-3/);
+    const dir = fake({ ...SMT16, qemuConf: DAEMON_CGROUP, cgroup: { version: 2, cpus: '20-23' } });
+    expect(() => readHost(dir)).to.throw(HostError, /no usable CPU.*online 0-15, guests' cgroup cpuset 20-23 \(.*system\.slice\/libvirtd\.service\/cpuset\.cpus\.effective\)/);
   });
 
   it('throws HostError naming the path for unreadable or garbled files', () => {
@@ -237,7 +257,7 @@ describe('readHost (sysfs/procfs)', () => {
   });
 
   it('round-trips through a JSON host profile', () => {
-    const host = readHost(fake({ ...SMT16, offline: [6], memorylessNodes: [1], cgroup: { version: 1, cpus: '0-9', mems: '0' } }));
+    const host = readHost(fake({ ...SMT16, offline: [6], memorylessNodes: [1], qemuConf: DAEMON_CGROUP, cgroup: { version: 1, cpus: '0-9', mems: '0' } }));
     const back = hostFromProfile(JSON.parse(JSON.stringify(hostToProfile(host))), 'test.json');
     same(back, host);
     expect(back.cpus.map((c) => c.siblings.toString())).to.deep.equal(host.cpus.map((c) => c.siblings.toString()));

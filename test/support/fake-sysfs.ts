@@ -16,6 +16,8 @@ export interface FakeCgroup {
   path?: string;
   /** Where the cpuset files live, if not at `path` (an ancestor, to test the walk up). */
   filesAt?: string;
+  /** libvirt's machine partition (default dir `machine.slice`) and its effective cpuset. */
+  machine?: { cpus: string; mems?: string; dir?: 'machine.slice' | 'machine' };
 }
 
 export interface FakeHostSpec {
@@ -25,6 +27,8 @@ export interface FakeHostSpec {
   /** NUMA nodes; cores are spread over them evenly in order. */
   nodes: number;
   offline?: number[];
+  /** etc/libvirt/qemu.conf (default: none, as if libvirt's defaults applied). */
+  qemuConf?: string;
   /** `Cpus_allowed_list` (default: every CPU, as the kernel shows it). */
   allowed?: string;
   /** `Mems_allowed_list` (default: every node). */
@@ -114,6 +118,7 @@ export function makeFakeHost(dir: string, spec: FakeHostSpec): void {
   const mems = spec.memsAllowed ?? nodeIds.toString();
   write('proc/self/status', `Name:\tnode\nState:\tR (running)\nCpus_allowed_list:\t${allowed}\nMems_allowed_list:\t${mems}\n`);
   write('proc/sys/kernel/hostname', `${spec.hostname ?? 'fakehost'}\n`);
+  if (spec.qemuConf !== undefined) write('etc/libvirt/qemu.conf', spec.qemuConf);
   if (spec.cgroup) writeCgroup(dir, spec.cgroup, online.toString(), nodeIds.toString());
 }
 
@@ -136,6 +141,11 @@ function writeCgroup(dir: string, cg: FakeCgroup, online: string, nodes: string)
     write(join('sys/fs/cgroup', at, 'cpuset.cpus.effective'), `${cg.cpus}\n`);
     write(join('sys/fs/cgroup', at, 'cpuset.mems.effective'), `${mems}\n`);
     mkdirSync(join(dir, 'sys/fs/cgroup', path), { recursive: true });
+    if (cg.machine) {
+      const machine = join('sys/fs/cgroup', cg.machine.dir ?? 'machine.slice');
+      write(join(machine, 'cpuset.cpus.effective'), `${cg.machine.cpus}\n`);
+      write(join(machine, 'cpuset.mems.effective'), `${cg.machine.mems ?? nodes}\n`);
+    }
     return;
   }
   // systemd's hybrid layout, as on most v1 hosts: v1 controllers plus an empty v2 tree at unified/.
@@ -150,6 +160,11 @@ function writeCgroup(dir: string, cg: FakeCgroup, online: string, nodes: string)
     ['cpuset.mems', mems],
   ] as const) {
     write(join('sys/fs/cgroup/cpuset', at, file), `${text}\n`);
+  }
+  if (cg.machine) {
+    const machine = join('sys/fs/cgroup/cpuset', cg.machine.dir ?? 'machine.slice');
+    write(join(machine, 'cpuset.effective_cpus'), `${cg.machine.cpus}\n`);
+    write(join(machine, 'cpuset.effective_mems'), `${cg.machine.mems ?? nodes}\n`);
   }
 }
 
