@@ -48,6 +48,31 @@ export interface DomainPins {
   readonly cells: readonly GuestCell[];
   readonly cpuPins: readonly CpuPin[];
   readonly nodePins: readonly NodePin[];
+  /** Ids of the domain's I/O threads (`<iothreadids>`, else 1..`<iothreads>`); absent: not read. */
+  readonly iothreadIds?: readonly number[];
+  /** How many `<devices><memory>` elements the domain has; absent: not read. */
+  readonly memoryDevices?: number;
+  /** Elements whose placement numad decides (`placement='auto'`): repin writes no set into them. */
+  readonly autoPlaced?: readonly ('vcpu' | 'numatune')[];
+}
+
+/**
+ * Whether `<vcpu cpuset>` places any thread. libvirt runs a vCPU without a
+ * vcpupin, the emulator without an emulatorpin and an I/O thread without an
+ * iothreadpin on it (qemuProcessSetupPid: the thread's pin, else numad's
+ * set, else the domain's cpuset); with every one of them pinned it places
+ * nothing. Without the I/O thread ids, assume it does.
+ */
+export function vcpuCpusetInUse(pins: DomainPins): boolean {
+  if (pins.iothreadIds === undefined) return true;
+  const pinned = (kind: CpuPinKind): Set<number | undefined> => new Set(pins.cpuPins.filter((p) => p.kind === kind).map((p) => p.id));
+  const vcpus = pinned('vcpupin');
+  const iothreads = pinned('iothreadpin');
+  return (
+    pinned('emulatorpin').size === 0 ||
+    Array.from({ length: pins.vcpus }, (_, id) => id).some((id) => !vcpus.has(id)) ||
+    pins.iothreadIds.some((id) => !iothreads.has(id))
+  );
 }
 
 /**
@@ -201,5 +226,31 @@ export function readDomainPins(doc: Document): DomainPins {
       throw new DomainXmlError(`vcpupin vcpu=${pin.id}: the domain has only ${vcpus} vCPUs`);
     }
   }
-  return { name, uuid, vcpus, threadsPerCore: threads, cells: readCells(doc), cpuPins, nodePins: readNodePins(doc) };
+  const autoPlaced = (['vcpu', 'numatune'] as const).filter(
+    (element) => selectElement(element === 'vcpu' ? '/domain/vcpu' : '/domain/numatune/memory', doc)?.getAttribute('placement') === 'auto',
+  );
+  return {
+    name,
+    uuid,
+    vcpus,
+    threadsPerCore: threads,
+    cells: readCells(doc),
+    cpuPins,
+    nodePins: readNodePins(doc),
+    iothreadIds: readIothreadIds(doc),
+    memoryDevices: selectElements('/domain/devices/memory', doc).length,
+    autoPlaced,
+  };
+}
+
+/**
+ * The I/O thread ids: those `<iothreadids>` lists, then as libvirt fills up to
+ * `<iothreads>` N, the lowest ids from 1 not listed.
+ */
+function readIothreadIds(doc: Document): number[] {
+  const ids = selectElements('/domain/iothreadids/iothread', doc).map((element) => intAttr(element, 'id', 'iothreadids iothread'));
+  const countText = selectElement('/domain/iothreads', doc)?.textContent?.trim() ?? '0';
+  const count = /^\d{1,5}$/.test(countText) ? Number(countText) : 0;
+  for (let id = 1; ids.length < count; id++) if (!ids.includes(id)) ids.push(id);
+  return ids;
 }

@@ -19,12 +19,44 @@ export function recordOf(pins: DomainPins): OriginalPin[] {
   ];
 }
 
-/** The domain as it was originally pinned (guest topology from the current definition). */
-function originalPins(current: DomainPins, original: readonly OriginalPin[]): DomainPins {
+/**
+ * Whether the current definition still has what a record entry pins: the
+ * vCPU, I/O thread, guest cell or memory device may have gone since (vCPUs
+ * or DIMMs unplugged, `virsh iothreaddel`), and numad may place the vCPUs or
+ * memory now (`placement='auto'`): such an entry is left out, not restored.
+ */
+function stillThere(entry: OriginalPin, current: DomainPins): boolean {
+  const id = entry.id ?? -1;
+  switch (entry.element) {
+    case 'vcpu':
+      return !current.autoPlaced?.includes('vcpu');
+    case 'numatune':
+      return !current.autoPlaced?.includes('numatune');
+    case 'vcpupin':
+      return id < current.vcpus;
+    case 'iothreadpin':
+      return current.iothreadIds === undefined || current.iothreadIds.includes(id);
+    case 'memnode':
+      return current.cells.some((cell) => cell.id === id);
+    case 'memdev':
+      return current.memoryDevices === undefined || id < current.memoryDevices;
+    case 'emulatorpin':
+      return true;
+  }
+}
+
+/**
+ * The domain as it was originally pinned (guest topology from the current
+ * definition): the record's entries that still apply, and the current pins
+ * the record does not name (added since it was written) as they are now.
+ */
+function originalPins(current: DomainPins, original: readonly OriginalPin[]): { pins: DomainPins; recorded: ReadonlySet<string> } {
   const cellOfMemdev = new Map(current.nodePins.filter((p) => p.kind === 'memdev').map((p) => [p.id, p.cell]));
-  const cpuPins: CpuPin[] = [];
-  const nodePins: NodePin[] = [];
-  for (const o of original) {
+  const applies = original.filter((o) => stillThere(o, current));
+  const recorded = new Set(applies.map((o) => key(o.element, o.id)));
+  const cpuPins: CpuPin[] = current.cpuPins.filter((p) => !recorded.has(key(p.kind, p.id)));
+  const nodePins: NodePin[] = current.nodePins.filter((p) => !recorded.has(key(p.kind, p.id)));
+  for (const o of applies) {
     const set = parseCpuset(o.value);
     const id = o.id === undefined ? {} : { id: o.id };
     if (CPU_KINDS.has(o.element)) {
@@ -34,7 +66,7 @@ function originalPins(current: DomainPins, original: readonly OriginalPin[]): Do
       nodePins.push({ kind: o.element as NodePin['kind'], ...id, ...(cell === undefined ? {} : { cell }), nodes: set, text: o.value, ...(o.mode ? { mode: o.mode } : {}) });
     }
   }
-  return { ...current, cpuPins, nodePins };
+  return { pins: { ...current, cpuPins, nodePins }, recorded };
 }
 
 /**
@@ -44,7 +76,7 @@ function originalPins(current: DomainPins, original: readonly OriginalPin[]): Do
  * nothing. Changes are relative to the current XML.
  */
 export function planFromOriginal(current: DomainPins, original: readonly OriginalPin[], host: Host, options: PlanOptions): Plan {
-  const orig = originalPins(current, original);
+  const { pins: orig, recorded } = originalPins(current, original);
   const fromOriginal = planDomain(orig, host, options);
   if (fromOriginal.outcome === 'refused') return { ...fromOriginal, changes: [] };
 
@@ -54,7 +86,8 @@ export function planFromOriginal(current: DomainPins, original: readonly Origina
     const k = key(pin.kind, pin.id);
     const change = planned.get(k);
     const mode = 'mode' in pin && pin.mode ? { mode: pin.mode } : {};
-    target.set(k, change ? { value: change.new, rule: `${change.rule} (from the original ${pin.text})`, ...mode } : { value: pin.text, rule: 'original placement restored', ...mode });
+    const from = recorded.has(k) ? ` (from the original ${pin.text})` : '';
+    target.set(k, change ? { value: change.new, rule: `${change.rule}${from}`, ...mode } : { value: pin.text, rule: 'original placement restored', ...mode });
   }
   const currentByKey = new Map<string, CpuPin | NodePin>([...current.cpuPins, ...current.nodePins].map((p) => [key(p.kind, p.id), p]));
   const changes: Change[] = [];
@@ -65,10 +98,6 @@ export function planFromOriginal(current: DomainPins, original: readonly Origina
     const same = now !== undefined && want.value !== null && parseCpuset(want.value).equals('cpus' in now ? now.cpus : now.nodes);
     if (same || (now === undefined && want.value === null)) continue;
     changes.push({ element, ...id, old: now?.text ?? null, new: want.value, rule: want.rule, ...(want.mode ? { mode: want.mode } : {}) });
-  }
-  for (const [k, now] of currentByKey) {
-    if (target.has(k)) continue;
-    changes.push({ element: now.kind, ...(now.id === undefined ? {} : { id: now.id }), old: now.text, new: null, rule: 'not in the original placement' });
   }
   return { ...fromOriginal, outcome: planOutcome(changes, undefined), changes, notes: [...fromOriginal.notes] };
 }

@@ -32,10 +32,10 @@ export function planDomain(pins: DomainPins, host: Host, options: PlanOptions, p
         refusal = strictRefusal(misfits, pools, held);
         break;
       case 'intersect':
-        changes = intersectChanges(misfits, pools, held);
+        changes = intersectChanges(pins, misfits, pools, held);
         break;
       case 'unpin':
-        changes = unpinChanges(misfits, pools);
+        changes = unpinChanges(pins, misfits, pools);
         break;
       case 'remap': {
         const result = remapChanges(pins, misfits, host, pools, held, options);

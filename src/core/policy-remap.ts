@@ -5,7 +5,7 @@
 // with its memnode following. Nodesets naming missing nodes are mapped too.
 import { CpuAllocator, type Grant } from './cpu-allocator.js';
 import { CpuSet, parseCpuset } from './cpuset.js';
-import { isDedicated, type CpuPin, type DomainPins, type NodePin } from './domain-pins.js';
+import { isDedicated, vcpuCpusetInUse, type CpuPin, type DomainPins, type NodePin } from './domain-pins.js';
 import { cpuPinFits, type Misfits } from './fit.js';
 import type { Host } from './host.js';
 import type { Change } from './plan.js';
@@ -78,7 +78,9 @@ function substitutes(input: ClassInput): { map: Map<number, Grant>; notes: strin
   const { pins, cellOf, classPins, pool, pools, host, held } = input;
   const bad = (pin: CpuPin, cpu: number): boolean => !pool.has(cpu) || (isDedicated(pin) && !cpuPinFits(pin, pools, held));
   const demands = collectDemands(pins, cellOf, classPins, bad);
-  const kept = CpuSet.of(classPins.flatMap((pin) => pin.cpus.ids.filter((cpu) => !bad(pin, cpu))));
+  // CPUs the domain keeps using; a <vcpu cpuset> every thread's own pin overrides uses none.
+  const superseded = !vcpuCpusetInUse(pins);
+  const kept = CpuSet.of(classPins.flatMap((pin) => (superseded && pin.kind === 'vcpu' ? [] : pin.cpus.ids.filter((cpu) => !bad(pin, cpu)))));
   const allocator = new CpuAllocator({
     host,
     pool,
