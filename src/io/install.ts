@@ -1,12 +1,13 @@
 // Put the bundle in place as libvirt's QEMU hook, or take it away, without
 // ever touching a hook that is not repin's. libvirt discovers hooks only at
 // daemon start (or SIGHUP), so say when a reload is needed.
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { DEFAULT_CONFIG } from '../core/config.js';
 import { ConfigError, RepinError } from '../core/errors.js';
 import { PATH_UNIT, reconcileUnits, UNIT_MARKER, type UnitPlaces } from '../core/reconcile-units.js';
+import { replaceFile } from './atomic-file.js';
 
 export type HookMode = 'main' | 'dropin' | 'auto';
 export const DROPIN_NAME = '50-repin';
@@ -64,40 +65,67 @@ export function hookScript(script: string, node: string): string {
   return cli < 0 ? text : text.slice(0, cli + 1);
 }
 
-function hookExists(hooksDir: string): boolean {
-  const dropins = join(hooksDir, 'qemu.d');
-  return existsSync(join(hooksDir, 'qemu')) || (existsSync(dropins) && readdirSync(dropins).length > 0);
+/** What is at `path` (not following a symlink there): nothing, a file or link to a file `isOurs` accepts, or someone else's. */
+function occupant(path: string, isOurs: (path: string) => boolean): 'absent' | 'ours' | 'foreign' {
+  let entry: Stats;
+  try {
+    entry = lstatSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
+    throw error;
+  }
+  // A symlink to repin's own file is repin's: rename replaces the link, never its target.
+  // A dangling link, a directory or a device is not, whatever existsSync says.
+  if (!entry.isFile() && !entry.isSymbolicLink()) return 'foreign';
+  return isOurs(path) ? 'ours' : 'foreign';
 }
 
-function writeAtomic(path: string, content: string, mode: number): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-  const temp = `${path}.repin-new`;
-  writeFileSync(temp, content, { mode });
-  chmodSync(temp, mode);
-  renameSync(temp, path);
+/** Whether libvirt would run `path`: virFileIsExecutable (stat, S_ISREG, any x bit). */
+function isExecutableFile(path: string): boolean {
+  try {
+    const stat = statSync(path);
+    return stat.isFile() && (stat.mode & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/** A qemu hook libvirt has registered: hooks/qemu or any entry of qemu.d/ it would run (virHookCheck). */
+function hookExists(hooksDir: string): boolean {
+  const dropins = join(hooksDir, 'qemu.d');
+  let names: string[] = [];
+  try {
+    names = readdirSync(dropins);
+  } catch {
+    // no qemu.d
+  }
+  return [join(hooksDir, 'qemu'), ...names.map((name) => join(dropins, name))].some(isExecutableFile);
 }
 
 export function targetFor(hooksDir: string, mode: HookMode): string {
   const main = join(hooksDir, 'qemu');
   if (mode === 'main') return main;
   if (mode === 'dropin') return join(hooksDir, 'qemu.d', DROPIN_NAME);
-  return existsSync(main) && !isRepinScript(main) ? join(hooksDir, 'qemu.d', DROPIN_NAME) : main;
+  return occupant(main, isRepinScript) === 'foreign' ? join(hooksDir, 'qemu.d', DROPIN_NAME) : main;
 }
 
 export function install(options: InstallOptions): InstallResult {
   const messages: string[] = [];
   const hookPath = targetFor(options.hooksDir, options.mode);
-  if (existsSync(hookPath) && !isRepinScript(hookPath)) {
+  const found = occupant(hookPath, isRepinScript);
+  if (found === 'foreign') {
     throw new ConfigError(`${hookPath} exists and is not repin's; refusing to overwrite it (use --mode dropin or --mode auto)`);
   }
   const hadHook = hookExists(options.hooksDir);
-  const replaced = existsSync(hookPath);
-  writeAtomic(hookPath, hookScript(options.script, options.node), 0o755);
+  const replaced = found === 'ours';
+  // The temp sits in hooks/ itself: libvirt runs only hooks/qemu by that name, but anything executable in qemu.d/.
+  replaceFile(hookPath, hookScript(options.script, options.node), 0o755, options.hooksDir);
   messages.push(`${replaced ? 'updated' : 'installed'} ${hookPath} (node ${options.node})`);
   let configWritten = false;
-  if (!existsSync(options.configPath)) {
+  // Anything at the path, a dangling symlink included, is an existing config.
+  if (occupant(options.configPath, () => false) === 'absent') {
     const defaults = { policy: DEFAULT_CONFIG.policy, onError: DEFAULT_CONFIG.onError, shadow: false, journal: DEFAULT_CONFIG.journal };
-    writeAtomic(options.configPath, `${JSON.stringify(defaults, null, 2)}\n`, 0o644);
+    replaceFile(options.configPath, `${JSON.stringify(defaults, null, 2)}\n`, 0o644);
     configWritten = true;
     messages.push(`wrote default config ${options.configPath}`);
   } else {
@@ -148,12 +176,12 @@ export function checkHasCli(script: string, text = readFileSync(script, 'utf8'))
 /** The CLI copy the reconcile service runs (ExecStart), unless `script` already is that file. */
 export function installCli(script: string, node: string, binPath: string): string {
   if (sameFile(script, binPath)) return `kept ${binPath}: it is the repin running now`;
-  if (existsSync(binPath) && !isRepinScript(binPath)) throw new ConfigError(`${binPath} exists and is not repin's; refusing to overwrite it (use --bin-dir)`);
+  const found = occupant(binPath, isRepinScript);
+  if (found === 'foreign') throw new ConfigError(`${binPath} exists and is not repin's; refusing to overwrite it (use --bin-dir)`);
   const text = scriptWithShebang(script, node);
   checkHasCli(script, text);
-  const replaced = existsSync(binPath);
-  writeAtomic(binPath, text, 0o755);
-  return `${replaced ? 'updated' : 'installed'} ${binPath}`;
+  replaceFile(binPath, text, 0o755);
+  return `${found === 'ours' ? 'updated' : 'installed'} ${binPath}`;
 }
 
 const isRepinUnit = (path: string): boolean => {
@@ -168,7 +196,7 @@ const isRepinUnit = (path: string): boolean => {
 export function checkUnits(unitsDir: string): void {
   for (const name of Object.keys(reconcileUnits())) {
     const path = join(unitsDir, name);
-    if (existsSync(path) && !isRepinUnit(path)) throw new ConfigError(`${path} exists and is not repin's; refusing to overwrite it`);
+    if (occupant(path, isRepinUnit) === 'foreign') throw new ConfigError(`${path} exists and is not repin's; refusing to overwrite it`);
   }
 }
 
@@ -177,8 +205,8 @@ export function installUnits(unitsDir: string, places: UnitPlaces): string[] {
   checkUnits(unitsDir);
   return Object.entries(reconcileUnits(places)).map(([name, text]) => {
     const path = join(unitsDir, name);
-    const replaced = existsSync(path);
-    writeAtomic(path, text, 0o644);
+    const replaced = occupant(path, isRepinUnit) === 'ours';
+    replaceFile(path, text, 0o644);
     return `${replaced ? 'updated' : 'installed'} ${path}`;
   });
 }

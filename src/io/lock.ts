@@ -1,9 +1,13 @@
 // A lock file: two `repin reconcile` runs never both redefine a domain, and
-// two hooks never plan reservations at once (src/io/reservations.ts). Created with O_EXCL and holding "<pid> <token>"; a lock whose
-// process is gone is stale and broken, under a second short-lived lock so two
-// runs breaking it at once cannot delete each other's fresh lock.
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+// two hooks never plan reservations at once (src/io/reservations.ts). Created
+// with O_EXCL and holding "<pid> <token> <start time>"; a lock whose process is
+// gone, or whose pid now belongs to a process started later (pid reuse), is
+// stale and broken, under a second short-lived lock so two runs breaking it at
+// once cannot delete each other's fresh lock.
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { writeAll } from './atomic-file.js';
+import { monotonicMs } from './monotonic.js';
 
 export interface Lock {
   readonly path: string;
@@ -24,10 +28,14 @@ function create(path: string, content: string): boolean {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   }
+  let written = false;
   try {
-    writeSync(fd, content);
+    writeAll(fd, content);
+    written = true;
   } finally {
     closeSync(fd);
+    // A full disk: an empty lock would hold everyone off for YOUNG_MS.
+    if (!written) rmSync(path, { force: true });
   }
   return true;
 }
@@ -41,9 +49,10 @@ function read(path: string): string | undefined {
   }
 }
 
+/** How far the file's mtime is from now, either way: a wall-clock step back must not make a leftover look young for as long as the step. */
 function ageMs(path: string): number {
   try {
-    return Date.now() - statSync(path).mtimeMs;
+    return Math.abs(Date.now() - statSync(path).mtimeMs);
   } catch {
     return 0;
   }
@@ -58,14 +67,33 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/**
+ * When the process started: field 22 of /proc/PID/stat, in clock ticks since
+ * boot (proc(5)). A pid reused by a later process has a later one. Parsed after
+ * the last ')': field 2, the command name, may hold spaces and parentheses.
+ */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+let ownStart: string | undefined;
+
 /** Whether the holder named in a lock file still runs. */
 function holderAlive(path: string, content: string): boolean {
-  const [pidText, token] = content.trim().split(/\s+/);
+  const [pidText, token, started] = content.trim().split(/\s+/);
   const pid = Number(pidText);
   // Being written this instant by its creator: give it time.
   if (!Number.isInteger(pid) || pid <= 0 || token === undefined) return ageMs(path) < YOUNG_MS;
   if (pid === process.pid) return heldHere.has(token);
-  return processAlive(pid);
+  if (!processAlive(pid)) return false;
+  // A lock from a killed holder whose pid a long-lived process took since: that process never releases it.
+  const now = started === undefined || started === '-' ? undefined : startTime(pid);
+  return now === undefined || now === started;
 }
 
 function unlinkIf(path: string, content: string): void {
@@ -91,7 +119,8 @@ export function tryLock(path: string): LockResult {
   for (let attempt = 0; attempt < 3; attempt++) {
     // Unique within this process is enough (it tells our own locks from a reused pid's); no node:crypto on the hook path.
     const token = `${process.hrtime.bigint().toString(36)}${Math.random().toString(36).slice(2)}`;
-    const content = `${process.pid} ${token}\n`;
+    ownStart ??= startTime(process.pid) ?? '-';
+    const content = `${process.pid} ${token} ${ownStart}\n`;
     if (create(path, content)) {
       heldHere.add(token);
       return {
@@ -114,12 +143,12 @@ export function tryLock(path: string): LockResult {
 
 /** Wait up to `waitMs` for the lock, polling with a growing interval. */
 export async function acquireLock(path: string, waitMs: number, sleep: (ms: number) => Promise<void>): Promise<LockResult> {
-  const deadline = Date.now() + waitMs;
+  const deadline = monotonicMs() + waitMs;
   let delay = 100;
   for (;;) {
     const result = tryLock(path);
-    if ('lock' in result || Date.now() >= deadline) return result;
-    await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
+    if ('lock' in result || monotonicMs() >= deadline) return result;
+    await sleep(Math.min(delay, Math.max(0, deadline - monotonicMs())));
     delay = Math.min(delay * 2, 2000);
   }
 }

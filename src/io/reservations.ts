@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CpuSet, parseCpuset } from '../core/cpuset.js';
 import { tryLock, type Lock } from './lock.js';
+import { monotonicMs } from './monotonic.js';
 import { sleepSync } from './sleep-sync.js';
 
 export interface Reservation {
@@ -26,14 +27,14 @@ const FILE = 'reservations.json';
 export function withHostLock<T>(dir: string, fn: (locked: boolean) => T, waitMs = 3000): T {
   let lock: Lock | undefined;
   try {
-    const deadline = Date.now() + waitMs;
+    const deadline = monotonicMs() + waitMs;
     for (;;) {
       const result = tryLock(join(dir, LOCK));
       if ('lock' in result) {
         lock = result.lock;
         break;
       }
-      if (Date.now() >= deadline) break;
+      if (monotonicMs() >= deadline) break;
       sleepSync(10);
     }
   } catch {
@@ -50,12 +51,19 @@ export function withHostLock<T>(dir: string, fn: (locked: boolean) => T, waitMs 
   }
 }
 
+/**
+ * The reservations still running at `now` (wall clock, as stored). One that
+ * ends further ahead than a whole TTL was written before the clock stepped
+ * back: treated as expired, or it would hold its CPUs for as long as the step.
+ */
 export function loadReservations(dir: string, now = Date.now()): Reservation[] {
   try {
     const list = JSON.parse(readFileSync(join(dir, FILE), 'utf8')) as unknown;
     if (!Array.isArray(list)) return [];
     return (list as Reservation[]).filter(
-      (r) => typeof r.uuid === 'string' && typeof r.name === 'string' && typeof r.cpus === 'string' && typeof r.expires === 'number' && r.expires > now,
+      (r) => typeof r.uuid === 'string' && typeof r.name === 'string' && typeof r.cpus === 'string' && typeof r.expires === 'number' &&
+        r.expires > now &&
+        r.expires - now <= RESERVATION_TTL_MS,
     );
   } catch {
     return [];

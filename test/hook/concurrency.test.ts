@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addRunningDomain } from '../support/fake-running.js';
 import { makeFakeHost } from '../support/fake-sysfs.js';
+import { startTimeOf } from '../support/proc-stat.js';
 import { hookCopy, runScript } from '../support/run-built.js';
 
 function incoming(name: string, uuid: string): string {
@@ -75,6 +76,24 @@ describe('concurrent arrivals: host-wide lock and reservations', () => {
     const run = runScript(hook.hook, ['vm-a', 'migrate', 'begin', '-'], incoming('vm-a', 'aaaaaaaa-0000-4000-8000-000000000000'), env);
     expect(run.code).to.equal(0);
     expect(run.ms).to.be.below(2500);
+    expect(pinOf(run.stdout)).to.equal('2');
+  });
+
+  it("a killed hook's lock whose pid a long-lived process took since (pid reuse) is taken over at once", () => {
+    mkdirSync(join(root, 'run/repin'), { recursive: true });
+    // pid 1 is alive and never lets go: the lock's recorded start time is not init's.
+    writeFileSync(join(root, 'run/repin/lock'), `1 k1llt0ken ${startTimeOf(1) + 4242}\n`);
+    const run = runScript(hook.hook, ['vm-a', 'migrate', 'begin', '-'], incoming('vm-a', 'aaaaaaaa-0000-4000-8000-000000000000'), env);
+    expect(run.code).to.equal(0);
+    expect(run.ms).to.be.below(2500);
+    expect(pinOf(run.stdout)).to.equal('2');
+  });
+
+  it('a reservation ending more than its TTL ahead (the clock stepped back since) is ignored', () => {
+    mkdirSync(join(root, 'run/repin'), { recursive: true });
+    writeFileSync(join(root, 'run/repin/reservations.json'), JSON.stringify([{ uuid: 'dddddddd-0000-4000-8000-000000000000', name: 'ahead', cpus: '2-3', expires: Date.now() + 3_600_000 }]));
+    const run = runScript(hook.hook, ['vm-a', 'migrate', 'begin', '-'], incoming('vm-a', 'aaaaaaaa-0000-4000-8000-000000000000'), env);
+    expect(run.code, run.stderr).to.equal(0);
     expect(pinOf(run.stdout)).to.equal('2');
   });
 

@@ -1,10 +1,11 @@
 // `repin install` / `uninstall` against a temp hooks dir, run from the built bundle.
 import { expect } from 'chai';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI_PAYLOAD_MARK } from '../../src/io/install.js';
 import { BUNDLE, runScript } from '../support/run-built.js';
+import { mountSmallTmpfs } from '../support/small-tmpfs.js';
 
 const FOREIGN = '#!/bin/sh\n# site hook: keeps the NFS mounts in order\nexit 0\n';
 
@@ -110,6 +111,85 @@ describe('install / uninstall', () => {
     expect(run.stderr).to.match(/is a hook copy of repin, without the CLI/);
     // Refused before anything was written: no hook, no CLI copy, no units.
     for (const path of [join(hooks, 'qemu'), join(dir, 'bin', 'repin'), join(dir, 'units')]) expect(existsSync(path), path).to.equal(false);
+  });
+
+  // libvirt registers only executable regular files (virHookCheck: virFileIsExecutable).
+  const reloadCases: [string, (h: string) => void, boolean][] = [
+    ['a non-executable qemu', (h) => writeFileSync(join(h, 'qemu'), FOREIGN, { mode: 0o644 }), true],
+    ['a README in qemu.d/', (h) => writeFileSync(join(h, 'qemu.d', 'README'), 'notes\n', { mode: 0o644 }), true],
+    ['a directory in qemu.d/', (h) => mkdirSync(join(h, 'qemu.d', 'old')), true],
+    ['an executable drop-in in qemu.d/', (h) => writeFileSync(join(h, 'qemu.d', '10-site'), FOREIGN, { mode: 0o755 }), false],
+    ['a symlink in qemu.d/ to an executable file', (h) => symlinkSync(join(dir, 'site-hook'), join(h, 'qemu.d', '10-site')), false],
+  ];
+  for (const [what, make, reload] of reloadCases) {
+    it(`dropin beside ${what}: ${reload ? 'says to reload (libvirt registered no hook)' : 'no reload needed'}`, () => {
+      mkdirSync(join(hooks, 'qemu.d'), { recursive: true });
+      writeFileSync(join(dir, 'site-hook'), FOREIGN, { mode: 0o755 });
+      make(hooks);
+      const run = repin('install', '--mode', 'dropin');
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.stdout).to.match(reload ? /reload the daemon/ : /no restart needed/);
+    });
+  }
+
+  it('a dangling symlink at hooks/qemu is foreign: main refuses and keeps it, auto installs the drop-in', () => {
+    mkdirSync(hooks);
+    symlinkSync('/opt/site/hooks/qemu', join(hooks, 'qemu'));
+    const run = repin('install', '--mode', 'main');
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.match(/exists and is not repin's; refusing to overwrite it/);
+    expect(readlinkSync(join(hooks, 'qemu'))).to.equal('/opt/site/hooks/qemu');
+    const auto = repin('install', '--mode', 'auto');
+    expect(auto.code, auto.stderr).to.equal(0);
+    expect(readlinkSync(join(hooks, 'qemu'))).to.equal('/opt/site/hooks/qemu');
+    expect(existsSync(join(hooks, 'qemu.d', '50-repin'))).to.equal(true);
+  });
+
+  it('a symlink to a foreign hook is refused and neither link nor target changes', () => {
+    mkdirSync(hooks);
+    writeFileSync(join(dir, 'site-hook'), FOREIGN, { mode: 0o755 });
+    symlinkSync(join(dir, 'site-hook'), join(hooks, 'qemu'));
+    expect(repin('install', '--mode', 'main').code).to.equal(2);
+    expect(readlinkSync(join(hooks, 'qemu'))).to.equal(join(dir, 'site-hook'));
+    expect(readFileSync(join(dir, 'site-hook'), 'utf8')).to.equal(FOREIGN);
+  });
+
+  it("a symlink to repin's own bundle is repin's: replaced by the hook file, its target left as it was", () => {
+    mkdirSync(hooks);
+    const bin = join(dir, 'repin-bin');
+    copyFileSync(BUNDLE, bin);
+    symlinkSync(bin, join(hooks, 'qemu'));
+    const run = repin('install', '--mode', 'main');
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(/updated .*qemu/);
+    expect(lstatSync(join(hooks, 'qemu')).isFile()).to.equal(true);
+    expect(readFileSync(bin)).to.deep.equal(readFileSync(BUNDLE));
+  });
+
+  it('an install that fills the disk leaves nothing libvirt would run, no temp file, and the old hook intact', function () {
+    // The hook copy is ~120 KiB: 192 KiB hold one copy but not an old one and a new one side by side.
+    const unmount = mountSmallTmpfs(hooks, '192k');
+    if (!unmount) this.skip();
+    try {
+      expect(repin('install', '--mode', 'dropin').code).to.equal(0);
+      const dropin = join(hooks, 'qemu.d', '50-repin');
+      const before = readFileSync(dropin);
+      writeFileSync(join(hooks, 'filler'), Buffer.alloc(16 * 1024));
+      const run = repin('install', '--mode', 'dropin', '--node', '/opt/other/node');
+      expect(run.code).to.not.equal(0);
+      expect(run.stderr).to.match(/ENOSPC/);
+      expect(readdirSync(join(hooks, 'qemu.d'))).to.deep.equal(['50-repin']);
+      expect(readFileSync(dropin)).to.deep.equal(before);
+      expect(readdirSync(hooks).sort()).to.deep.equal(['filler', 'qemu.d']);
+      // A fresh install that does not fit: qemu.d/ holds nothing at all.
+      rmSync(join(hooks, 'qemu.d'), { recursive: true });
+      writeFileSync(join(hooks, 'filler'), Buffer.alloc(120 * 1024));
+      expect(repin('install', '--mode', 'dropin').code).to.not.equal(0);
+      expect(readdirSync(join(hooks, 'qemu.d'))).to.deep.equal([]);
+      expect(readdirSync(hooks).sort()).to.deep.equal(['filler', 'qemu.d']);
+    } finally {
+      unmount?.();
+    }
   });
 
   it('rejects a relative node path', () => {
