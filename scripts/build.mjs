@@ -14,9 +14,13 @@
 // `//` and compiles it (bench/run.mjs measures all of this). The CLI's
 // payload is also deflated, the hook's is not (see PACKED). The CLI's comes
 // last: the copy installed as libvirt's hook ends before it (hookScript in
-// src/io/install.ts), so hook calls do not even read it.
+// src/io/install.ts), so hook calls do not even read it. Each mark line ends
+// with the build's id, which the stub checks before compiling what follows:
+// an upgrade that renames a new file into place while a call is starting
+// makes that call run the new file from the top instead.
 import { build } from 'esbuild';
 import { readFileSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import { xmlOnlyEntities } from './xmldom-xml-only.mjs';
 
@@ -31,7 +35,9 @@ const inlined = Object.keys(pkg.dependencies).map((name) => {
 
 /** Each payload section starts after its mark line and ends at the next mark or the end of the file. */
 const MARK = '// ---- repin payload';
-const markOf = (section) => `${MARK} ${section}: compiled only when a call needs it (see the loader at the top) ----`;
+/** Ends with the build id, which the loader checks before it compiles what follows (see there). */
+const markOf = (section, buildId) => `${MARK} ${section}: compiled only when a call needs it (see the loader at the top) ---- build ${buildId}`;
+const BUILD_TOKEN = '@@build@@@@@@@@@'; // as wide as a build id: 16 hex digits
 
 const common = {
   bundle: true,
@@ -99,6 +105,22 @@ try {
   const shebang = head.subarray(0, readSync(fd, head, 0, head.length, 0)).indexOf(10);
   const start = shebang + from;
   if (shebang < 0 || !(buffer.length > 0)) throw damaged('the repin ${section} payload is missing; rebuild or reinstall repin');
+  // The payload's mark line must end with this stub's build id. It does not when the file was
+  // replaced (an upgrade's rename) between node reading this stub and this read: then run the
+  // new file from the start, once (stdin is still unread), rather than compile someone else's bytes.
+  const built = Buffer.from(' build ${BUILD_TOKEN}\\n', 'latin1');
+  const mark = Buffer.alloc(built.length);
+  const markBytes = start < built.length ? 0 : readSync(fd, mark, 0, mark.length, start - mark.length);
+  if (markBytes === 0) throw damaged('this copy of repin has no ${section} payload (the hook copy has no CLI); run the repin command');
+  if (markBytes < mark.length) throw damaged('the repin ${section} payload is cut short; rebuild or reinstall repin');
+  if (!mark.equals(built)) {
+    if (process.env.REPIN_REEXEC === '1') throw damaged('its ${section} payload is from another build than its start; reinstall repin');
+    const rerun = require('node:child_process').spawnSync(process.execPath, [...process.execArgv, __filename, ...process.argv.slice(2)], {
+      stdio: 'inherit',
+      env: { ...process.env, REPIN_REEXEC: '1' },
+    });
+    process.exit(rerun.status ?? 1);
+  }
   let got = 0;
   while (got < buffer.length) {
     const n = readSync(fd, buffer, got, buffer.length - got, start + got);
@@ -143,8 +165,12 @@ const stub = await build({
   banner: { js: `#!${node}\n// repin ${pkg.version} (built bundle; source: src/). Inlined: ${inlinedLine()}` },
 });
 
+// The build id: the stub (with the id's place held by a token) and every payload, hashed.
 const stubText = stub.outputFiles[0].text;
 if (stubText.includes(MARK)) throw new Error('the stub contains the payload mark');
+const buildHash = createHash('sha256').update(stubText);
+for (const result of Object.values(payloads)) buildHash.update(result.outputFiles[0].text);
+const buildId = buildHash.digest('hex').slice(0, BUILD_TOKEN.length);
 const sections = [];
 for (const [section, result] of Object.entries(payloads)) {
   const code = result.outputFiles[0].text.replace(/\n$/, '');
@@ -154,7 +180,7 @@ for (const [section, result] of Object.entries(payloads)) {
   if (!PACKED.has(section) && code.includes(MARK)) throw new Error(`${section} payload contains the payload mark`);
   // As `//` comment lines: the code's own lines, or deflated and base64-encoded in 120 columns.
   const lines = PACKED.has(section) ? (deflateRawSync(Buffer.from(code, 'utf8'), { level: 9 }).toString('base64').match(/.{1,120}/g) ?? []) : code.split('\n');
-  sections.push(`${markOf(section)}\n${lines.map((line) => `//${line}`).join('\n')}\n`);
+  sections.push(`${markOf(section, buildId)}\n${lines.map((line) => `//${line}`).join('\n')}\n`);
 }
 const inputs = new Set(Object.keys(stub.metafile.inputs));
 for (const heavy of ['src/entry.ts', 'src/hook/filter.ts', 'src/cli/main.ts', 'src/core/xml.ts']) {
@@ -164,9 +190,10 @@ for (const heavy of ['src/entry.ts', 'src/hook/filter.ts', 'src/cli/main.ts', 's
 // Lay the file out, then write each section's byte range and first line into the stub. The
 // tokens and the numbers have the same width, so writing them in moves nothing. (ASCII only:
 // bytes and characters are the same.)
-let text = `${stubText}${sections.join('')}`;
+if (stubText.split(BUILD_TOKEN).length !== Object.keys(payloads).length + 1) throw new Error('build: expected one build token per payload loader');
+let text = `${stubText.replaceAll(BUILD_TOKEN, buildId)}${sections.join('')}`;
 for (const section of Object.keys(payloads)) {
-  const mark = `${markOf(section)}\n`;
+  const mark = `${markOf(section, buildId)}\n`;
   const markAt = text.lastIndexOf(`\n${mark}`) + 1;
   const start = markAt + mark.length;
   const next = text.indexOf(`\n${MARK} `, start);

@@ -1,5 +1,6 @@
 // The built bundle as libvirt runs it: argv + XML on stdin, minimal env.
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -179,6 +180,45 @@ describe('hook: the built script speaks libvirt’s hook protocol', () => {
     expect(filter.stderr).to.match(/^repin: internal error, domain XML kept unchanged: .*payload is cut short/);
     expect(filter.stderr.trim().split('\n')).to.have.length(1);
     expect(runScript(join(cut, 'qemu'), ['db-primary', 'reconnect', 'begin', '-'], '', env())).to.include({ code: 0, stdout: '', stderr: '' });
+  });
+
+  it('an upgrade renaming a new build over the hook as a call starts: the call reruns the new file, once', () => {
+    const dir = join(work, 'swap');
+    mkdirSync(dir);
+    const current = readFileSync(hook.hook, 'latin1');
+    const id = /---- build ([0-9a-f]{16})\n/.exec(current)?.[1] ?? '';
+    expect(id).to.match(/^[0-9a-f]{16}$/);
+    // Another build, as far as the stub can tell: the same bytes under another id, consistent in itself.
+    const next = current.replaceAll(id, id.startsWith('0') ? 'f'.repeat(16) : '0'.repeat(16));
+    const qemu = join(dir, 'qemu');
+    writeFileSync(qemu, current, { mode: 0o755 });
+    writeFileSync(join(dir, 'qemu.next'), next, { mode: 0o755 });
+    // The upgrade lands between node reading the stub and the stub's loader opening the file.
+    const swap = join(dir, 'swap.cjs');
+    writeFileSync(
+      swap,
+      `const fs = require('node:fs'); const open = fs.openSync;
+fs.openSync = function (path, ...rest) {
+  if (path === ${JSON.stringify(qemu)} && fs.existsSync(${JSON.stringify(join(dir, 'qemu.next'))})) fs.renameSync(${JSON.stringify(join(dir, 'qemu.next'))}, path);
+  return open.call(this, path, ...rest);
+};
+`,
+    );
+    const run = spawnSync(process.execPath, ['--require', swap, qemu, 'db-primary', 'migrate', 'begin', '-'], {
+      input: example('dedicated-1to1.xml'),
+      env: { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...env() },
+      timeout: 20_000,
+    });
+    expect(run.stderr.toString()).to.equal('');
+    expect(run.status).to.equal(0);
+    expect(run.stdout.toString()).to.match(/^<domain[\s\S]*<\/domain>\n$/);
+    expect(readFileSync(qemu, 'latin1')).to.equal(next);
+
+    // A file whose stub and payload never match (hand-edited) is run again once, then kept out.
+    writeFileSync(qemu, current.replace(`---- build ${id}\n`, `---- build ${'1'.repeat(16)}\n`), { mode: 0o755 });
+    const broken = runScript(qemu, ['db-primary', 'migrate', 'begin', '-'], example('dedicated-1to1.xml'), env());
+    expect(broken).to.include({ code: 0, stdout: '' });
+    expect(broken.stderr).to.match(/^repin: internal error, domain XML kept unchanged: .*payload is from another build than its start/);
   });
 
   it('runs with only node present: no node_modules beside the copied bundle', () => {
