@@ -49,7 +49,7 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
   try {
     config = loadConfig(configPath(io.env));
     lap('config');
-    xml = (io.stdinFd === undefined ? undefined : readFdText(io.stdinFd, MAX_XML_BYTES, 'domain XML on stdin')) ?? (await readText(io.stdin, MAX_XML_BYTES, 'domain XML on stdin'));
+    xml = io.stdinFd === undefined ? await readText(io.stdin, MAX_XML_BYTES, 'domain XML on stdin') : readFdText(io.stdinFd, MAX_XML_BYTES, 'domain XML on stdin');
     lap('read');
     const host = chooseHost({ host: io.env.REPIN_HOST, hostRoot: io.env.REPIN_HOST_ROOT }, io.fsRoot);
     lap('host');
