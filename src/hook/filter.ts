@@ -10,7 +10,7 @@ import { configPath, loadConfig } from '../io/config-file.js';
 import { chooseHost } from '../io/host-source.js';
 import { record, type JournalEntry, type JournalOutcome } from '../io/journal.js';
 import { runDir, withLocalOccupancy } from '../io/local-occupancy.js';
-import type { Io } from '../io/process-io.js';
+import { isOutputCutShort, type Io } from '../io/process-io.js';
 import { loadReservations, RESERVATION_TTL_MS, saveReservations, withHostLock } from '../io/reservations.js';
 import { dedicatedCpusAfter } from '../core/plan.js';
 import { readFdText, readText } from '../io/read-input.js';
@@ -49,7 +49,7 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
   try {
     config = loadConfig(configPath(io.env));
     lap('config');
-    xml = (io.stdinFd === undefined ? undefined : readFdText(io.stdinFd, MAX_XML_BYTES, 'domain XML on stdin')) ?? (await readText(io.stdin, MAX_XML_BYTES, 'domain XML on stdin'));
+    xml = io.stdinFd === undefined ? await readText(io.stdin, MAX_XML_BYTES, 'domain XML on stdin') : readFdText(io.stdinFd, MAX_XML_BYTES, 'domain XML on stdin');
     lap('read');
     const host = chooseHost({ host: io.env.REPIN_HOST, hostRoot: io.env.REPIN_HOST_ROOT }, io.fsRoot);
     lap('host');
@@ -93,7 +93,22 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
     print = result.output;
   }
   // One write of the complete document: libvirt (or the next qemu.d script) sees all or nothing.
-  if (print !== undefined) io.stdout.write(print.endsWith('\n') ? print : `${print}\n`);
+  if (print !== undefined) {
+    try {
+      io.stdout.write(print.endsWith('\n') ? print : `${print}\n`);
+    } catch (error) {
+      // Nothing written yet: hookMain's last resort keeps libvirt's XML, truthfully.
+      if (!isOutputCutShort(error)) throw error;
+      // Part of the XML is out and cannot be taken back. libvirt would fail to parse it and cancel
+      // the migration (or restore) anyway (docs/libvirt-hooks.md, "Broken output"); exiting 1 fails
+      // it the same way, before parsing, and puts this line in virsh's error instead of a parser's.
+      // Exit 0 would be no safer: the half document is what libvirt would use.
+      fault = error;
+      outcome = 'error';
+      code = 1;
+      io.stderr.write(`repin: ${op} of ${printable(domainArg)}: ${error.message}; exit 1, libvirt fails the ${op}\n`);
+    }
+  }
   lap('print');
 
   const entry: JournalEntry = {
@@ -150,7 +165,7 @@ function reserve(dir: string, result: FilterResult, usable: CpuSet): void {
 }
 
 function describe(error: unknown): string {
-  if (error instanceof RepinError) return error.message;
+  if (error instanceof RepinError || isOutputCutShort(error)) return error.message;
   if (error instanceof Error) return `internal error: ${error.message}`;
   return String(error);
 }

@@ -1,7 +1,7 @@
 // Load /etc/libvirt/repin.json (or $REPIN_CONFIG). Missing file: defaults.
-import { readFileSync } from 'node:fs';
 import { DEFAULT_CONFIG, parseConfig, type Config } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
+import { readRegularFile } from './regular-file.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/libvirt/repin.json';
 
@@ -12,7 +12,8 @@ export function configPath(env: Readonly<Record<string, string | undefined>>, ex
 export function loadConfig(path: string, { mustExist = false } = {}): Config {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    // Not readFileSync: a FIFO at the path would block the hook (and libvirt) until someone writes to it.
+    text = readRegularFile(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !mustExist) return DEFAULT_CONFIG;
     throw new ConfigError(`cannot read config ${path}: ${(error as Error).message}`, { cause: error });

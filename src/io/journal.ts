@@ -3,10 +3,11 @@
 // secrets (graphics passwords), so everything is 0600 in 0700 directories,
 // whatever the umask. Domain names never become path components. A journal
 // failure is reported to the caller, never allowed to fail a migration.
-import { closeSync, constants, fchmodSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, lstatSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Change, Outcome } from '../core/plan.js';
 import { ensurePrivateDir } from './private-dir.js';
+import { openRegularFile, writeAll, writeNewFile } from './regular-file.js';
 
 export type JournalOutcome = Outcome | 'error' | 'shadow' | 'expired' | 'skipped';
 
@@ -20,6 +21,8 @@ export interface JournalEntry {
   readonly changes: readonly Change[];
   readonly durationMs: number;
   readonly capture?: string;
+  /** Why the capture could not be kept (a full disk): the line is written all the same. */
+  readonly captureError?: string;
   readonly refusal?: string;
   readonly skipped?: string;
   readonly error?: string;
@@ -30,13 +33,12 @@ const JOURNAL_FILE = 'journal.jsonl';
 const CAPTURES = 'captures';
 const ROTATE_BYTES = 4 * 1024 * 1024;
 
-function writePrivate(path: string, data: string, flags: 'a' | 'wx'): void {
-  // O_NOFOLLOW: a symlink planted in the journal dir cannot redirect the write or the chmod.
-  const mode = (flags === 'a' ? constants.O_APPEND | constants.O_CREAT : constants.O_CREAT | constants.O_EXCL) | constants.O_WRONLY | constants.O_NOFOLLOW;
-  const fd = openSync(path, mode, 0o600);
+/** Append one whole line to the journal, a regular file of ours (never a FIFO, a link or another user's file). */
+function appendLine(path: string, line: string): void {
+  const fd = openRegularFile(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, { mode: 0o600, owner: process.getuid?.() });
   try {
     fchmodSync(fd, 0o600);
-    writeSync(fd, data);
+    writeAll(fd, line, fstatSync(fd).size);
   } finally {
     closeSync(fd);
   }
@@ -58,9 +60,12 @@ export function captureName(time: Date, uuid: string, name: string, pid: number)
   return `${stamp}-${pid}-${id}.xml`;
 }
 
-/** Keep the newest `keep` captures (names sort by time). */
+/** What captureName makes, and the only names prune may remove. */
+const CAPTURE_NAME = /^\d{8}T\d{9}Z-\d+-(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|name-[0-9a-f]{16})\.xml$/;
+
+/** Keep the newest `keep` captures (names sort by time); files repin did not name are left alone. */
 function prune(dir: string, keep: number): void {
-  const names = readdirSync(dir).filter((n) => n.endsWith('.xml')).sort();
+  const names = readdirSync(dir).filter((n) => CAPTURE_NAME.test(n)).sort();
   for (const old of names.slice(0, Math.max(0, names.length - keep))) {
     try {
       unlinkSync(join(dir, old));
@@ -80,21 +85,26 @@ export function record(target: JournalTarget, entry: JournalEntry, xml?: string,
   ensurePrivateDir(target.dir);
   let written = entry;
   if (xml !== undefined && target.keep > 0) {
-    const captures = join(target.dir, CAPTURES);
-    ensurePrivateDir(captures);
-    const name = captureName(new Date(entry.time), entry.uuid, entry.domain, pid);
-    writePrivate(join(captures, name), xml, 'wx');
-    written = { ...entry, capture: `${CAPTURES}/${name}` };
-    prune(captures, target.keep);
+    // A capture that cannot be kept (full disk, a name taken) still leaves the decision's line.
+    try {
+      const captures = join(target.dir, CAPTURES);
+      ensurePrivateDir(captures);
+      const name = captureName(new Date(entry.time), entry.uuid, entry.domain, pid);
+      writeNewFile(join(captures, name), xml);
+      written = { ...entry, capture: `${CAPTURES}/${name}` };
+      prune(captures, target.keep);
+    } catch (error) {
+      written = { ...entry, captureError: (error as Error).message };
+    }
   }
   const file = join(target.dir, JOURNAL_FILE);
   try {
-    if (statSync(file).size > ROTATE_BYTES) renameSync(file, `${file}.1`);
+    if (lstatSync(file).size > ROTATE_BYTES) renameSync(file, `${file}.1`);
   } catch {
     // no journal yet
   }
   // JSON.stringify escapes newlines and control characters: a hostile domain name cannot forge a line.
-  writePrivate(file, `${JSON.stringify(written)}\n`, 'a');
+  appendLine(file, `${JSON.stringify(written)}\n`);
   return written;
 }
 

@@ -54,12 +54,31 @@ export function processIo(direct = false): Io {
 const DRAIN_WAIT_MS = 10_000;
 
 /**
+ * A write that failed after part of the text had reached the reader: what it
+ * got is not whole. Told by its code, not a class: the bundle's stub (which
+ * makes the sinks) and the hook payload each carry a copy of this module.
+ */
+export interface OutputCutShort extends Error {
+  readonly code: 'REPIN_OUTPUT_CUT_SHORT';
+  readonly written: number;
+}
+
+export function isOutputCutShort(error: unknown): error is OutputCutShort {
+  return error instanceof Error && (error as Partial<OutputCutShort>).code === 'REPIN_OUTPUT_CUT_SHORT';
+}
+
+function outputCutShort(written: number, reason: string, cause: unknown): OutputCutShort {
+  return Object.assign(new Error(`output cut short after ${written} bytes (${reason})`, { cause }), { code: 'REPIN_OUTPUT_CUT_SHORT' as const, written });
+}
+
+/**
  * Writes all of each text before returning, so the caller's next step (the
  * journal, exit) follows a complete document. A reader that went away (EPIPE)
  * is its business: the rest is dropped, as libvirt ignores a hook's output
- * once it stopped reading.
+ * once it stopped reading. Any other failure after some bytes of the text
+ * were written is an OutputCutShort; before the first byte, the error itself.
  */
-export function fdSink(fd: number): Sink {
+export function fdSink(fd: number, drainWaitMs = DRAIN_WAIT_MS): Sink {
   let closed = false;
   return {
     write(text: string): boolean {
@@ -71,9 +90,11 @@ export function fdSink(fd: number): Sink {
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
           if (code === 'EPIPE') closed = true;
-          else if (code === 'EAGAIN' && waited < DRAIN_WAIT_MS) {
+          else if (code === 'EAGAIN' && waited < drainWaitMs) {
             sleepSync(1);
             waited += 1;
+          } else if (at > 0) {
+            throw outputCutShort(at, code === 'EAGAIN' ? `the reader took nothing for ${drainWaitMs} ms` : (error as Error).message, error);
           } else throw error;
         }
       }

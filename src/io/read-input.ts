@@ -4,6 +4,7 @@
 import { readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { DomainXmlError } from '../core/errors.js';
+import { sleepSync } from './sleep-sync.js';
 
 export async function readText(stream: Readable, limit: number, what = 'input'): Promise<string> {
   const chunks: Buffer[] = [];
@@ -24,28 +25,47 @@ export async function readText(stream: Readable, limit: number, what = 'input'):
   }
 }
 
+/** How long the hook waits for the end of its stdin: libvirt has no timeout of its own, so a hang would hang it. */
+export const STDIN_DEADLINE_MS = 30_000;
+
+export interface FdReadOptions {
+  readonly deadlineMs?: number;
+  /** read(2) into the buffer: tests pass one that answers EINTR or EAGAIN. */
+  readonly read?: (fd: number, buffer: Buffer) => number;
+}
+
+const readInto = (fd: number, buffer: Buffer): number => readSync(fd, buffer, 0, buffer.length, null);
+const clock = (): number => Number(process.hrtime.bigint()) / 1e6;
+
 /**
  * The same, read synchronously from a descriptor: creating process.stdin
  * loads Node's stream machinery (~15 ms), which a hook call need not pay.
- * Returns undefined when the descriptor is non-blocking (EAGAIN) and nothing
- * was read yet, so the caller can fall back to the stream.
+ * EINTR is retried; a non-blocking descriptor with nothing to read yet
+ * (EAGAIN) is polled with short sleeps, not spun on, and given up on with an
+ * error once `deadlineMs` have passed without the end of the input.
  */
-export function readFdText(fd: number, limit: number, what = 'input'): string | undefined {
+export function readFdText(fd: number, limit: number, what = 'input', { deadlineMs = STDIN_DEADLINE_MS, read = readInto }: FdReadOptions = {}): string {
   const chunks: Buffer[] = [];
   let total = 0;
+  const deadline = clock() + deadlineMs;
+  let pause = 1;
   for (;;) {
     const buffer = Buffer.allocUnsafe(65536);
     let n: number;
     try {
-      n = readSync(fd, buffer, 0, buffer.length, null);
+      n = read(fd, buffer);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN' && total === 0) return undefined;
-      if (code === 'EAGAIN') continue;
+      if (code === 'EINTR') continue;
       if (code === 'EOF') break;
-      throw error;
+      if (code !== 'EAGAIN') throw error;
+      if (clock() >= deadline) throw new DomainXmlError(`${what}: no end of input after ${deadlineMs} ms (${total} bytes read); gave up`, { cause: error });
+      sleepSync(pause);
+      pause = Math.min(pause * 2, 20);
+      continue;
     }
     if (n === 0) break;
+    pause = 1;
     total += n;
     if (total > limit) throw new DomainXmlError(`${what} is larger than ${limit} bytes; refused unread`);
     chunks.push(buffer.subarray(0, n));

@@ -3,12 +3,13 @@
 // definition and removes it. Root-only (the changes name the domain), written
 // atomically (temp file + rename) so a reader never sees half a request, and
 // named by uuid only: a domain name never becomes a path component.
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { printable } from '../core/cpuset.js';
 import { DomainXmlError } from '../core/errors.js';
 import type { Change } from '../core/plan.js';
 import { ensurePrivateDir } from './private-dir.js';
+import { removeQuietly, writeNewFile } from './regular-file.js';
 
 export interface ReconcileRequest {
   readonly uuid: string;
@@ -39,14 +40,15 @@ export function writeReconcileRequest(spoolDir: string, request: { uuid: string;
   ensurePrivateDir(spoolDir);
   const body = `${JSON.stringify({ uuid, name: request.name, time: request.time, changes: request.changes })}\n`;
   const temp = join(spoolDir, `.${uuid}.${process.pid}.tmp`);
-  const fd = openSync(temp, 'w', 0o600);
+  // A temp of a killed hook that had our pid is ours to replace; then O_EXCL: nothing is written through a link.
+  removeQuietly(temp);
+  writeNewFile(temp, body, { fsync: true });
   try {
-    writeSync(fd, body);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    renameSync(temp, join(spoolDir, `${uuid}.json`));
+  } catch (error) {
+    removeQuietly(temp);
+    throw error;
   }
-  renameSync(temp, join(spoolDir, `${uuid}.json`));
 }
 
 function isChange(value: unknown): value is Change {

@@ -1,7 +1,7 @@
 // The pure and file-level parts of reconcile: spool, lock, durations, the saved-XML plan.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/core/config.js';
@@ -12,6 +12,7 @@ import { hostWithoutDomain, mergeChanges, planReconcile } from '../../src/core/r
 import { backoffDelay, parseDuration } from '../../src/core/reconcile-wait.js';
 import { tryLock } from '../../src/io/lock.js';
 import { listRequests, parseRequest, removeRequest, removeStaleTemps, writeReconcileRequest } from '../../src/io/spool.js';
+import { fillUp, mountSmallTmpfs, unmount } from '../support/tmpfs.js';
 import { SMALL } from './harness.js';
 
 const UUID = '6f1c2a7e-3b8d-4c51-9a0e-2d7f4b9c8e10';
@@ -56,6 +57,40 @@ describe('reconcile parts', () => {
       writeReconcileRequest(dir, { uuid: UUID, name: 'a', time: new Date(Date.now() + 1000).toISOString(), changes: [] });
       expect(entry && removeRequest(entry)).to.equal(false);
       expect(existsSync(join(dir, `${UUID}.json`))).to.equal(true);
+    });
+
+    it('a symlink planted at the temp name is never written through (root would overwrite its target)', () => {
+      const target = join(dir, 'target');
+      writeFileSync(target, 'precious');
+      const spool = join(dir, 'pending');
+      mkdirSync(spool, { mode: 0o700 });
+      symlinkSync(target, join(spool, `.${UUID}.${process.pid}.tmp`));
+      writeReconcileRequest(spool, { uuid: UUID, name: 'a', time: new Date().toISOString(), changes: [] });
+      expect(readFileSync(target, 'utf8')).to.equal('precious');
+      expect(readdirSync(spool)).to.deep.equal([`${UUID}.json`]);
+    });
+
+    it('a symlinked or group-writable spool dir is refused', () => {
+      const real = join(dir, 'real');
+      mkdirSync(real, { mode: 0o700 });
+      symlinkSync(real, join(dir, 'link'));
+      const request = { uuid: UUID, name: 'a', time: new Date().toISOString(), changes: [] };
+      expect(() => writeReconcileRequest(join(dir, 'link'), request)).to.throw(/link is not a real directory \(a symlink\); refused/);
+      chmodSync(real, 0o770);
+      expect(() => writeReconcileRequest(real, request)).to.throw(/writable by group or others/);
+      expect(readdirSync(real)).to.deep.equal([]);
+    });
+
+    it('a full disk leaves no empty temp file behind', function () {
+      const spool = join(dir, 'full');
+      if (!mountSmallTmpfs(spool)) this.skip();
+      try {
+        fillUp(join(spool, 'filler'));
+        expect(() => writeReconcileRequest(spool, { uuid: UUID, name: 'a', time: new Date().toISOString(), changes: [] })).to.throw(/ENOSPC/);
+        expect(readdirSync(spool)).to.deep.equal(['filler']);
+      } finally {
+        unmount(spool);
+      }
     });
 
     it('removes temp files a killed hook left, but not fresh ones', () => {

@@ -2,10 +2,11 @@
 // cannot be read, a journal that cannot be written, odd sysfs trees, a reader
 // that goes away. A journal failure never fails a migration.
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fakeHostDir, type FakeHostSpec } from '../support/fake-sysfs.js';
+import { makeFifo } from '../support/fifo.js';
+import { fillUp, mountSmallTmpfs, unmount } from '../support/tmpfs.js';
 import { assertContract, HookBench, PINNED, runAsync, type HookRun } from './support.js';
 
 /** vCPU pins of an output document, in order. */
@@ -37,6 +38,14 @@ describe('reliability: faults around the filter have defined behaviour', functio
       expect(bench.entries()[0]).to.include({ outcome: 'rewritten', policy: 'remap' });
     });
 
+    it('a FIFO as the config: not opened for a writer that never comes; onError keep → exit 0, no output, journal "error" naming the FIFO', async () => {
+      const fifo = makeFifo(join(bench.work, 'fifo.json'));
+      const run = await bench.run('migrate', PINNED, { env: { REPIN_CONFIG: fifo, REPIN_JOURNAL_DIR: bench.journal }, timeoutMs: 10_000 });
+      expect(run.timedOut).to.equal(false);
+      assertContract(run, 'error', 'keep');
+      expect(String(bench.entries()[0]?.error)).to.match(/cannot read config .*fifo\.json: .*is not a regular file \(a FIFO\)/);
+    });
+
     it('a half-written config (cut mid-key): internal fault, onError unknown so keep → exit 0, no output, journal "error"', async () => {
       writeFileSync(bench.config, '{ "policy": "strict", "onErr');
       const run = await bench.run('restore', PINNED, { env: { REPIN_JOURNAL_DIR: bench.journal } });
@@ -64,27 +73,51 @@ describe('reliability: faults around the filter have defined behaviour', functio
       expect(run.stderr).to.match(/^repin: journal not written \(.*\); the filter result stands\n$/);
     });
 
-    it('a full journal filesystem (ENOSPC on a 16 KiB tmpfs): rewritten XML as usual, exit 0', async function () {
+    it('a full journal filesystem (ENOSPC on a 16 KiB tmpfs): rewritten XML as usual, exit 0, no empty capture left', async function () {
       const mnt = join(bench.work, 'full');
-      mkdirSync(mnt);
-      try {
-        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16k,mode=0700', 'tmpfs', mnt], { stdio: 'ignore' });
-      } catch {
-        this.skip(); // not root or no mount namespace: nothing to fill
-      }
-      try {
-        writeFileSync(join(mnt, 'filler'), Buffer.alloc(64 * 1024)); // fails part-way: the fs is full
-      } catch {
-        // ENOSPC expected
-      }
+      if (!mountSmallTmpfs(mnt)) this.skip(); // not root or no mount namespace: nothing to fill
+      fillUp(join(mnt, 'filler'));
       try {
         bench.writeConfig({ journal: { dir: mnt } });
         const run = await bench.run('migrate', PINNED);
         assertContract(run, 'rewritten');
         expect(run.stderr).to.match(/journal not written/);
+        expect(existsSync(join(mnt, 'captures')) ? readdirSync(join(mnt, 'captures')) : []).to.deep.equal([]);
       } finally {
-        execFileSync('umount', [mnt]);
+        unmount(mnt);
       }
+    });
+
+    it('a FIFO as journal.jsonl: no hang after the XML is printed; exit 0, one note naming the FIFO', async () => {
+      mkdirSync(bench.journal, { mode: 0o700 });
+      makeFifo(join(bench.journal, 'journal.jsonl'));
+      const run = await bench.run('migrate', PINNED, { timeoutMs: 10_000 });
+      expect(run.timedOut).to.equal(false);
+      assertContract(run, 'rewritten');
+      expect(run.stderr).to.match(/^repin: journal not written \(.*journal\.jsonl is not a regular file \(a FIFO\); refused\); the filter result stands\n$/);
+    });
+
+    it('a symlinked journal dir or captures dir is refused, never written or pruned through', async () => {
+      const elsewhere = join(bench.work, 'elsewhere');
+      mkdirSync(elsewhere, { mode: 0o700 });
+      writeFileSync(join(elsewhere, 'precious.xml'), 'keep');
+      mkdirSync(bench.journal, { mode: 0o700 });
+      symlinkSync(elsewhere, join(bench.journal, 'captures'));
+      bench.writeConfig({ journal: { dir: bench.journal, keep: 1 } });
+      const run = await bench.run('migrate', PINNED);
+      assertContract(run, 'rewritten');
+      const [entry] = bench.entries();
+      expect(entry).to.not.have.property('capture');
+      expect(String(entry?.captureError)).to.match(/captures is not a real directory \(a symlink\); refused/);
+      expect(readdirSync(elsewhere)).to.deep.equal(['precious.xml']);
+
+      const linked = join(bench.work, 'linked-journal');
+      symlinkSync(elsewhere, linked);
+      bench.writeConfig({ journal: { dir: linked } });
+      const again = await bench.run('migrate', PINNED);
+      assertContract(again, 'rewritten');
+      expect(again.stderr).to.match(/^repin: journal not written \(.*linked-journal is not a real directory/);
+      expect(readdirSync(elsewhere)).to.deep.equal(['precious.xml']);
     });
   });
 
