@@ -55,7 +55,7 @@ const PIN_KINDS: ReadonlySet<string> = new Set<PinKind>(['vcpu', 'vcpupin', 'emu
 /** One entry: `kind[#id]=value[@mode]`. A cpuset or nodeset never holds `;`, `=`, `@` or `#`. */
 const ENTRY = /^([a-z]+)(?:#(\d+))?=([^;=@#]*)(?:@([a-z]+))?$/;
 
-/** The record's pins, or undefined when there is none or it is damaged (then it is ignored, not trusted). */
+/** The record's pins, or undefined when there is none or it is damaged or from a newer repin (then it is ignored, not trusted, and kept: see writeOriginal). */
 export function readOriginal(doc: Document): OriginalPin[] | undefined {
   const children = metadataChildren(doc);
   const record = children.find((e) => e.namespaceURI === ORIGINAL_NS);
@@ -97,10 +97,18 @@ function validSet(value: string): boolean {
   }
 }
 
-/** Append the original-placement record to <metadata> (created if missing). */
-export function writeOriginal(doc: Document, pins: readonly OriginalPin[]): void {
+/**
+ * Append the original-placement record to <metadata> (created if missing); false,
+ * and nothing written, when the domain already has a record readOriginal could not
+ * read. libvirt keeps only the first element of each namespace in <metadata>
+ * (virXMLNodeSanitizeNamespaces, src/util/virxml.c), so a second record would be
+ * dropped; and an unreadable one may come from a newer repin, or be the only trace
+ * of the true original, so it is not this build's to replace.
+ */
+export function writeOriginal(doc: Document, pins: readonly OriginalPin[]): boolean {
   const domain = doc.documentElement;
-  if (!domain) return;
+  if (!domain) return false;
+  if (metadataChildren(doc).some((e) => e.namespaceURI === ORIGINAL_NS || e.namespaceURI === ORIGINAL_NS_V1)) return false;
   const text = (value: string): ReturnType<Document['createTextNode']> => doc.createTextNode(value);
   let metadata = selectElement('/domain/metadata', doc);
   if (!metadata) {
@@ -121,6 +129,7 @@ export function writeOriginal(doc: Document, pins: readonly OriginalPin[]): void
   } else {
     metadata.appendChild(record);
   }
+  return true;
 }
 
 /** The per-VM policy element, as `virsh metadata --uri urn:repin:policy:1` stores it. */

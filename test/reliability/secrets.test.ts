@@ -24,6 +24,11 @@ const broken: [string, string][] = [
   ['text after the root naming a secret', `${PINNED}s3cret-vnc`],
   ['a secret as an element name', PINNED.replace("<memballoon model='none'/>", '<s3cret-vnc=1/>')],
   ['the document cut right after the VNC password', PINNED.slice(0, PINNED.indexOf('s3cret-vnc') + 10)],
+  ["text with an apostrophe before the root naming a secret", `it's s3cret-vnc\n${PINNED}`],
+  ['a quote and a secret in an end tag', PINNED.replace("passwd='s3cret-spice'/>", "passwd='x'></graphics\"s3cret-spice>")],
+  ['a secret as an unclosed element', PINNED.replace('</devices>', '<s3cret-vnc>')],
+  ['a lone & next to the password', PINNED.replace("passwd='s3cret-vnc'", "passwd='s3cret-vnc&'")],
+  ['a secret in a non-UTF-8 encoding declaration', `<?xml version="1.0" encoding="s3cret-vnc"?>\n${PINNED}`],
   ['an invalid cpuset on the line before the password', PINNED.replace("<emulatorpin cpuset='1'/>", "<emulatorpin cpuset='1-'/>").replace("<memballoon model='none'/>", "<memballoon model='none' x='y' x='z'/>")],
 ];
 
