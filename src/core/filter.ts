@@ -81,8 +81,11 @@ export function filterDomainXml(xml: string, host: Host, config: Config, policy?
   t = tick();
   applyChanges(doc, planned.changes);
   if (!original) {
-    writeOriginal(doc, recordOf(pins));
-    notes.push(`original placement recorded in the domain metadata (${ORIGINAL_NS})`);
+    notes.push(
+      writeOriginal(doc, recordOf(pins))
+        ? `original placement recorded in the domain metadata (${ORIGINAL_NS})`
+        : 'the domain metadata holds a repin original-placement record this repin cannot read; kept as it is, none written',
+    );
   }
   const output = serializeXml(doc);
   if (timings) timings.serialize = tick() - t;

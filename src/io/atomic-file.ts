@@ -4,18 +4,9 @@
 // regular file in hooks/qemu.d/ whatever its name (virHookCall in
 // src/util/virhook.c), so a temp file there would be run as a hook: the temp
 // goes where the caller says, is private and not executable until complete.
-import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-
-/** Write every byte or throw: a short write (a disk filling up) is an error, not a success. */
-export function writeAll(fd: number, data: string): void {
-  const bytes = Buffer.from(data, 'utf8');
-  for (let done = 0; done < bytes.length; ) {
-    const n = writeSync(fd, bytes, done);
-    if (n <= 0) throw new Error(`short write (${done} of ${bytes.length} bytes)`);
-    done += n;
-  }
-}
+import { writeAll } from './regular-file.js';
 
 function openExclusive(path: string): number {
   try {

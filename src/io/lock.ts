@@ -6,7 +6,7 @@
 // once cannot delete each other's fresh lock.
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { writeAll } from './atomic-file.js';
+import { readRegularFile, writeAll } from './regular-file.js';
 import { monotonicMs } from './monotonic.js';
 
 export interface Lock {
@@ -42,7 +42,8 @@ function create(path: string, content: string): boolean {
 
 function read(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8');
+    // Not readFileSync: a FIFO planted at the lock's path would block the hook for good.
+    return readRegularFile(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;

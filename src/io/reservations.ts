@@ -4,10 +4,11 @@
 // /proc), when its `release` hook fires, or after a time-out. A hook killed
 // while holding the lock leaves a pid behind; the next one sees it is dead
 // (src/io/lock.ts).
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { CpuSet, parseCpuset } from '../core/cpuset.js';
 import { tryLock, type Lock } from './lock.js';
+import { readRegularFile, removeQuietly, writeNewFile } from './regular-file.js';
 import { monotonicMs } from './monotonic.js';
 import { sleepSync } from './sleep-sync.js';
 
@@ -58,7 +59,7 @@ export function withHostLock<T>(dir: string, fn: (locked: boolean) => T, waitMs 
  */
 export function loadReservations(dir: string, now = Date.now()): Reservation[] {
   try {
-    const list = JSON.parse(readFileSync(join(dir, FILE), 'utf8')) as unknown;
+    const list = JSON.parse(readRegularFile(join(dir, FILE))) as unknown;
     if (!Array.isArray(list)) return [];
     return (list as Reservation[]).filter(
       (r) => typeof r.uuid === 'string' && typeof r.name === 'string' && typeof r.cpus === 'string' && typeof r.expires === 'number' &&
@@ -74,8 +75,15 @@ export function saveReservations(dir: string, list: readonly Reservation[]): voi
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, FILE);
   const temp = `${path}.${process.pid}`;
-  writeFileSync(temp, JSON.stringify(list), { mode: 0o600 });
-  renameSync(temp, path);
+  // O_EXCL, never through a link planted at the name; one left by a killed hook of this pid goes first.
+  removeQuietly(temp);
+  writeNewFile(temp, JSON.stringify(list));
+  try {
+    renameSync(temp, path);
+  } catch (error) {
+    removeQuietly(temp);
+    throw error;
+  }
 }
 
 /** Reserved CPUs by domain (name → CPUs), leaving out `self` and domains already running. */

@@ -50,6 +50,8 @@ describe('metadata: the original-placement record', () => {
       const output = parseDomainXml(result.output ?? '');
       expect(records(output)).to.deep.equal(records(parseDomainXml(input)));
       expect(result.output).to.include(record.replace(/'/g, '"'));
+      expect(result.plan.notes).to.include('the domain metadata holds a repin original-placement record this repin cannot read; kept as it is, none written');
+      expect(result.plan.notes.join('\n')).to.not.match(/original placement recorded/);
     });
   }
 });

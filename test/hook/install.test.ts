@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI_PAYLOAD_MARK } from '../../src/io/install.js';
 import { BUNDLE, runScript } from '../support/run-built.js';
-import { mountSmallTmpfs } from '../support/small-tmpfs.js';
+import { mountSmallTmpfs, unmount } from '../support/tmpfs.js';
 
 const FOREIGN = '#!/bin/sh\n# site hook: keeps the NFS mounts in order\nexit 0\n';
 
@@ -168,8 +168,7 @@ describe('install / uninstall', () => {
 
   it('an install that fills the disk leaves nothing libvirt would run, no temp file, and the old hook intact', function () {
     // The hook copy is ~120 KiB: 192 KiB hold one copy but not an old one and a new one side by side.
-    const unmount = mountSmallTmpfs(hooks, '192k');
-    if (!unmount) this.skip();
+    if (!mountSmallTmpfs(hooks, '192k')) this.skip();
     try {
       expect(repin('install', '--mode', 'dropin').code).to.equal(0);
       const dropin = join(hooks, 'qemu.d', '50-repin');
@@ -188,7 +187,7 @@ describe('install / uninstall', () => {
       expect(readdirSync(join(hooks, 'qemu.d'))).to.deep.equal([]);
       expect(readdirSync(hooks).sort()).to.deep.equal(['filler', 'qemu.d']);
     } finally {
-      unmount?.();
+      unmount(hooks);
     }
   });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { acquireLock, tryLock } from '../../src/io/lock.js';
 import { withHostLock } from '../../src/io/reservations.js';
 import { startTimeOf } from '../support/proc-stat.js';
-import { mountSmallTmpfs } from '../support/small-tmpfs.js';
+import { mountSmallTmpfs, unmount } from '../support/tmpfs.js';
 
 const startOf = (pid: number): string => String(startTimeOf(pid));
 
@@ -85,8 +85,7 @@ describe('lock', () => {
 
   it('a full disk leaves no empty lock behind (it would hold everyone off)', function () {
     const full = join(dir, 'run');
-    const unmount = mountSmallTmpfs(full, '64k');
-    if (!unmount) this.skip();
+    if (!mountSmallTmpfs(full, '64k')) this.skip();
     try {
       try {
         writeFileSync(join(full, 'filler'), Buffer.alloc(1024 * 1024));
@@ -97,7 +96,7 @@ describe('lock', () => {
       expect(existsSync(join(full, 'lock'))).to.equal(false);
       expect(readdirSync(full)).to.deep.equal(['filler']);
     } finally {
-      unmount?.();
+      unmount(full);
     }
   });
 });

@@ -2,11 +2,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 
-/** Mount a 16 KiB tmpfs at `dir`; false when this process may not mount. */
-export function mountSmallTmpfs(dir: string): boolean {
+/** Mount a tmpfs of `size` (default 16 KiB) at `dir`; false when this process may not mount. */
+export function mountSmallTmpfs(dir: string, size = '16k'): boolean {
   mkdirSync(dir, { recursive: true });
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16k,mode=0700', 'tmpfs', dir], { stdio: 'ignore' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
