@@ -3,6 +3,7 @@
 import { DOMParser } from '@xmldom/xmldom';
 import type { CommandModule } from 'yargs';
 import { ConfigError } from '../../core/errors.js';
+import type { DomainOverride } from '../../core/config.js';
 import { parsePolicyElement, POLICY_NS } from '../../core/metadata.js';
 import { POLICIES, type Policy } from '../../core/plan.js';
 import { parseCpuset } from '../../core/cpuset.js';
@@ -27,6 +28,19 @@ function describeElement(xml: string): string {
   if (o.emulatorCpus) parts.push(`emulatorCpus ${o.emulatorCpus.toString()}`);
   if (o.reservedCpus) parts.push(`reservedCpus ${o.reservedCpus.toString()}`);
   return parts.join(', ');
+}
+
+/** The domain's policy as stored; an unreadable one is replaced (said on stderr), not kept. */
+async function currentPolicy(domain: string, read: () => Promise<string | undefined>, io: Io): Promise<DomainOverride> {
+  const xml = await read();
+  const element = xml ? new DOMParser().parseFromString(xml, 'text/xml').documentElement : null;
+  if (!element) return {};
+  try {
+    return parsePolicyElement(element, 'domain metadata');
+  } catch (error) {
+    io.stderr.write(`repin: ${domain}: its stored policy is unreadable (${error instanceof Error ? error.message : String(error)}); replacing it\n`);
+    return {};
+  }
 }
 
 export function policyCommand(io: Io): CommandModule<object, Args> {
@@ -54,11 +68,18 @@ export function policyCommand(io: Io): CommandModule<object, Args> {
         io.stdout.write(`${args.domain}: ${xml ? describeElement(xml) : 'no per-domain policy (the config file decides)'}\n`);
         return;
       }
+      // Only what is given changes: `repin policy VM --allowed-cpus 4-7` keeps a policy set before.
+      const before = await currentPolicy(args.domain, () => v.getMetadata(args.domain, POLICY_NS), io);
       const attrs: string[] = [];
-      if (args.policy) attrs.push(`name="${args.policy}"`);
-      for (const [flag, attr] of [['allowed-cpus', 'allowedCpus'], ['emulator-cpus', 'emulatorCpus']] as const) {
-        const value = args[flag];
-        if (value === undefined) continue;
+      const name = args.policy ?? before.policy;
+      if (name) attrs.push(`name="${name}"`);
+      for (const [flag, attr] of [['allowed-cpus', 'allowedCpus'], ['emulator-cpus', 'emulatorCpus'], [undefined, 'reservedCpus']] as const) {
+        const value = flag === undefined ? undefined : args[flag];
+        if (value === undefined) {
+          const kept = before[attr];
+          if (kept) attrs.push(`${attr}="${kept.toString()}"`);
+          continue;
+        }
         try {
           attrs.push(`${attr}="${parseCpuset(value, `--${flag}`).toString()}"`);
         } catch (error) {
