@@ -37,10 +37,10 @@ export interface Host {
   readonly name: string;
   /** Online CPUs, sorted by id. */
   readonly cpus: readonly HostCpu[];
-  /** Online CPUs this process may use: online ∩ affinity ∩ cgroup cpuset. */
+  /** Online CPUs guests may use: online ∩ the cpuset of the cgroup they run in (src/io/cgroup-limits.ts). */
   readonly usable: CpuSet;
   readonly nodes: readonly HostNode[];
-  /** NUMA nodes this process may allocate from (`Mems_allowed_list` ∩ cgroup mems). */
+  /** NUMA nodes guests may allocate from (that cgroup's mems). */
   readonly usableNodes: CpuSet;
   readonly occupancy?: Occupancy;
 }

@@ -14,6 +14,7 @@ import { change } from './release.js';
 import { NodeVotes } from './node-votes.js';
 import { planCellNodes } from './remap-cells.js';
 import { collectDemands, orderDemands, vcpuCells } from './remap-demands.js';
+import { placementNotes } from './remap-outcome.js';
 
 export interface RemapOptions {
   readonly overcommit?: boolean;
@@ -58,6 +59,7 @@ export function remapChanges(
     if (map) changes.push(...applyMap(pin, map, pools, held));
   }
   changes.push(...remapNodePins(pins, cellOf, misfits.node, pools, changes, host));
+  notes.push(...placementNotes(pins, cellOf, changes, host));
   return { changes, notes };
 }
 

@@ -1,0 +1,67 @@
+// What remap could not keep, said in the plan. Substitutes follow each guest
+// NUMA cell to one host node and each guest core to sibling threads of one
+// host core when the host has room; when it has not, the plan says where the
+// result falls short instead of leaving the README's promise to be checked by
+// hand.
+import { CpuSet } from './cpuset.js';
+import type { DomainPins } from './domain-pins.js';
+import type { Host, HostCpu } from './host.js';
+import type { Change } from './plan.js';
+
+/** At most this many examples per note: a 512-vCPU guest must not get a 512-item line. */
+const SHOWN = 4;
+
+function listed(items: readonly string[]): string {
+  return items.length > SHOWN ? `${items.slice(0, SHOWN).join('; ')}; … ${items.length - SHOWN} more` : items.join('; ');
+}
+
+/**
+ * Notes for guest cells whose vCPUs remap spread over several host nodes, and
+ * guest cores whose vCPUs it put on CPUs that are not sibling threads of one
+ * host core. Only groups with a vCPU remap moved, each pinned to one CPU.
+ */
+export function placementNotes(pins: DomainPins, cellOf: ReadonlyMap<number, number>, changes: readonly Change[], host: Host): string[] {
+  const moved = new Set(changes.filter((c) => c.element === 'vcpupin' && c.id !== undefined && c.new !== null).map((c) => c.id));
+  if (moved.size === 0) return [];
+  const cpuOf = new Map<number, number>();
+  for (const pin of pins.cpuPins) if (pin.kind === 'vcpupin' && pin.id !== undefined && pin.cpus.size === 1) cpuOf.set(pin.id, pin.cpus.ids[0] ?? -1);
+  for (const c of changes) {
+    if (c.element !== 'vcpupin' || c.id === undefined) continue;
+    const single = c.new !== null && /^\d+$/.test(c.new) ? Number(c.new) : undefined;
+    if (single === undefined) cpuOf.delete(c.id);
+    else cpuOf.set(c.id, single);
+  }
+  const hostCpu = new Map<number, HostCpu>(host.cpus.map((cpu) => [cpu.id, cpu]));
+  const groups = (key: (vcpu: number) => string): Map<string, number[]> => {
+    const byKey = new Map<string, number[]>();
+    for (const vcpu of cpuOf.keys()) {
+      const k = key(vcpu);
+      byKey.set(k, [...(byKey.get(k) ?? []), vcpu]);
+    }
+    return [...byKey].reduce((kept, [k, vcpus]) => (vcpus.some((v) => moved.has(v)) ? kept.set(k, vcpus) : kept), new Map<string, number[]>());
+  };
+  const notes: string[] = [];
+
+  const split: string[] = [];
+  if (pins.cells.length > 0) {
+    for (const [cell, vcpus] of groups((vcpu) => String(cellOf.get(vcpu) ?? -1))) {
+      if (cell === '-1') continue;
+      const nodes = CpuSet.of(vcpus.map((v) => hostCpu.get(cpuOf.get(v) ?? -1)?.node ?? -1).filter((n) => n >= 0));
+      if (nodes.size > 1) split.push(`cell ${cell} on nodes ${nodes.toString()}`);
+    }
+  }
+  if (split.length > 0) notes.push(`guest NUMA cells spread over several host nodes: ${listed(split)}`);
+
+  const apart: string[] = [];
+  if (pins.threadsPerCore > 1) {
+    for (const vcpus of groups((vcpu) => `${cellOf.get(vcpu) ?? -1}/${Math.floor(vcpu / pins.threadsPerCore)}`).values()) {
+      if (vcpus.length < 2) continue;
+      const cpus = vcpus.map((v) => cpuOf.get(v) ?? -1);
+      const siblings = hostCpu.get(cpus[0] ?? -1)?.siblings;
+      const together = siblings !== undefined && new Set(cpus).size === cpus.length && cpus.every((cpu) => siblings.has(cpu));
+      if (!together) apart.push(`vCPUs ${CpuSet.of(vcpus).toString()} on CPUs ${cpus.join(',')}`);
+    }
+  }
+  if (apart.length > 0) notes.push(`guest cores not on sibling threads of one host core: ${listed(apart)}`);
+  return notes;
+}
