@@ -32,13 +32,17 @@ export function placementNotes(pins: DomainPins, cellOf: ReadonlyMap<number, num
     else cpuOf.set(c.id, single);
   }
   const hostCpu = new Map<number, HostCpu>(host.cpus.map((cpu) => [cpu.id, cpu]));
+  /** The pinned vCPUs by `key`, only the groups with a vCPU remap moved. */
   const groups = (key: (vcpu: number) => string): Map<string, number[]> => {
     const byKey = new Map<string, number[]>();
     for (const vcpu of cpuOf.keys()) {
       const k = key(vcpu);
-      byKey.set(k, [...(byKey.get(k) ?? []), vcpu]);
+      const group = byKey.get(k);
+      if (group) group.push(vcpu);
+      else byKey.set(k, [vcpu]);
     }
-    return [...byKey].reduce((kept, [k, vcpus]) => (vcpus.some((v) => moved.has(v)) ? kept.set(k, vcpus) : kept), new Map<string, number[]>());
+    for (const [k, vcpus] of byKey) if (!vcpus.some((v) => moved.has(v))) byKey.delete(k);
+    return byKey;
   };
   const notes: string[] = [];
 
