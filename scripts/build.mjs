@@ -4,8 +4,9 @@
 // The shebang names an absolute node: libvirt runs hooks with a minimal PATH.
 // REPIN_NODE sets it at build time; `repin install --node` at install time.
 //
-// The file has three parts. The stub (src/main.ts, a few KiB) runs first and
-// ends every hook call that is not a filter. The payloads follow as `//`
+// The file has a stub and three payloads. The stub (src/main.ts, a few KiB)
+// runs first and ends every hook call that is not a filter or a release. The
+// payloads follow as `//`
 // comment lines: Node reads and V8 scans the whole script before running
 // any of it, so every hook call pays for the file's size, and pre-parsing
 // ~450 KiB of code would cost a pass-through call more than all the rest of
@@ -60,11 +61,13 @@ const common = {
   },
 };
 
-// Two payloads, the CLI's last (see the top): the hook's filter (src/hook/entry.ts: no CLI, no
-// yargs, no execa) and the whole program for the CLI (src/entry.ts). The CLI repeats the hook's
-// modules, so a filter call compiles ~110 KiB instead of ~350 (bench/run.mjs).
+// Three payloads, the CLI's last (see the top): the hook's filter (src/hook/entry.ts: no CLI, no
+// yargs, no execa), the end of a guest's CPU reservation on `release` (src/hook/release.ts: the
+// lock and reservation code, kept out of the stub every pass-through call parses) and the whole
+// program for the CLI (src/entry.ts). The CLI repeats the hook's modules, so a filter call
+// compiles ~110 KiB instead of ~350 (bench/run.mjs).
 const payloads = {};
-for (const [section, entry] of [['hook', 'src/hook/entry.ts'], ['cli', 'src/entry.ts']]) {
+for (const [section, entry] of [['hook', 'src/hook/entry.ts'], ['release', 'src/hook/release.ts'], ['cli', 'src/entry.ts']]) {
   payloads[section] = await build({
     ...common,
     entryPoints: [entry],
@@ -85,74 +88,80 @@ function inlinedLine() {
   return `${inHook.join(', ') || 'nothing'} in the hook; ${cliOnly.join(', ') || 'nothing more'} in the CLI part only`;
 }
 
-// src/main.ts's `import('./hook/entry.js')` and `import('./entry.js')` become this loader for
-// their section. It runs in the bundle's own module scope (require, module, __filename of the
-// hook file), strips the `//` and compiles the section with line numbers that match the file.
+// src/main.ts's `import('./hook/entry.js')`, `import('./hook/release.js')` and `import('./entry.js')`
+// each become a call of this one loader with its section's name, byte range and packing. It runs
+// in the bundle's own module scope (require, module, __filename of the hook file), strips the `//`
+// and compiles the section with line numbers that match the file.
 const token = (what, section) => `@@${what}-${section}`.padEnd(16, '@');
-const loader = (section) => `
+const section = (name) =>
+  `module.exports = require('repin-payload:loader')(${JSON.stringify(name)}, Number(${JSON.stringify(token('start', name))}), ` +
+  `Number(${JSON.stringify(token('end', name))}), ${JSON.stringify(PACKED.has(name))});`;
+const loader = `
 const { closeSync, openSync, readSync } = require('node:fs');
 const { compileFunction } = require('node:vm');
-// Byte offsets of this section counted from the end of the shebang line (written in after the
-// payloads were laid out): \`repin install --node\` and the Ansible role may rewrite the shebang.
-const from = Number(${JSON.stringify(token('start', section))});
-const to = Number(${JSON.stringify(token('end', section))});
-// A damaged or partial install, not a bug: src/main.ts reports these by message alone.
-const damaged = (message) => Object.assign(new Error(__filename + ': ' + message), { code: 'REPIN_PAYLOAD' });
-const fd = openSync(__filename, 'r');
-const buffer = Buffer.allocUnsafe(to - from);
-try {
-  const head = Buffer.allocUnsafe(4096);
-  const shebang = head.subarray(0, readSync(fd, head, 0, head.length, 0)).indexOf(10);
-  const start = shebang + from;
-  if (shebang < 0 || !(buffer.length > 0)) throw damaged('the repin ${section} payload is missing; rebuild or reinstall repin');
-  // The payload's mark line must end with this stub's build id. It does not when the file was
-  // replaced (an upgrade's rename) between node reading this stub and this read: then run the
-  // new file from the start, once (stdin is still unread), rather than compile someone else's bytes.
-  const built = Buffer.from(' build ${BUILD_TOKEN}\\n', 'latin1');
-  const mark = Buffer.alloc(built.length);
-  const markBytes = start < built.length ? 0 : readSync(fd, mark, 0, mark.length, start - mark.length);
-  if (markBytes === 0) throw damaged('this copy of repin has no ${section} payload (the hook copy has no CLI); run the repin command');
-  if (markBytes < mark.length) throw damaged('the repin ${section} payload is cut short; rebuild or reinstall repin');
-  if (!mark.equals(built)) {
-    if (process.env.REPIN_REEXEC === '1') throw damaged('its ${section} payload is from another build than its start; reinstall repin');
-    const rerun = require('node:child_process').spawnSync(process.execPath, [...process.execArgv, __filename, ...process.argv.slice(2)], {
-      stdio: 'inherit',
-      env: { ...process.env, REPIN_REEXEC: '1' },
-    });
-    process.exit(rerun.status ?? 1);
+// from, to: byte offsets of the section counted from the end of the shebang line (written in after
+// the payloads were laid out): \`repin install --node\` and the Ansible role may rewrite the shebang.
+module.exports = (section, from, to, packed) => {
+  // A damaged or partial install, not a bug: src/main.ts reports these by message alone.
+  const damaged = (message) => Object.assign(new Error(__filename + ': ' + message), { code: 'REPIN_PAYLOAD' });
+  const absent = () => damaged('this copy of repin has no ' + section + ' payload (the hook copy has no CLI); run the repin command');
+  const short = () => damaged('the repin ' + section + ' payload is cut short; rebuild or reinstall repin');
+  const fd = openSync(__filename, 'r');
+  const buffer = Buffer.allocUnsafe(to - from);
+  try {
+    const head = Buffer.allocUnsafe(4096);
+    const shebang = head.subarray(0, readSync(fd, head, 0, head.length, 0)).indexOf(10);
+    const start = shebang + from;
+    if (shebang < 0 || !(buffer.length > 0)) throw damaged('the repin ' + section + ' payload is missing; rebuild or reinstall repin');
+    // The payload's mark line must end with this stub's build id. It does not when the file was
+    // replaced (an upgrade's rename) between node reading this stub and this read: then run the
+    // new file from the start, once (stdin is still unread), rather than compile someone else's bytes.
+    const built = Buffer.from(' build ${BUILD_TOKEN}\\n', 'latin1');
+    const mark = Buffer.alloc(built.length);
+    const markBytes = start < built.length ? 0 : readSync(fd, mark, 0, mark.length, start - mark.length);
+    if (markBytes === 0) throw absent();
+    if (markBytes < mark.length) throw short();
+    if (!mark.equals(built)) {
+      if (process.env.REPIN_REEXEC === '1') throw damaged('its ' + section + ' payload is from another build than its start; reinstall repin');
+      const rerun = require('node:child_process').spawnSync(process.execPath, [...process.execArgv, __filename, ...process.argv.slice(2)], {
+        stdio: 'inherit',
+        env: { ...process.env, REPIN_REEXEC: '1' },
+      });
+      process.exit(rerun.status ?? 1);
+    }
+    let got = 0;
+    while (got < buffer.length) {
+      const n = readSync(fd, buffer, got, buffer.length - got, start + got);
+      if (n === 0) throw got === 0 ? absent() : short();
+      got += n;
+    }
+  } finally {
+    closeSync(fd);
   }
-  let got = 0;
-  while (got < buffer.length) {
-    const n = readSync(fd, buffer, got, buffer.length - got, start + got);
-    if (n === 0 && got === 0) throw damaged('this copy of repin has no ${section} payload (the hook copy has no CLI); run the repin command');
-    if (n === 0) throw damaged('the repin ${section} payload is cut short; rebuild or reinstall repin');
-    got += n;
-  }
-} finally {
-  closeSync(fd);
-}
-const text = buffer.toString('latin1');
-const source = ${JSON.stringify(PACKED.has(section))}
-  ? require('node:zlib').inflateRawSync(Buffer.from(text.replaceAll('\\n//', '').slice(2), 'base64')).toString('utf8')
-  : text.replaceAll('\\n//', '\\n').slice(2);
-const payload = { exports: {} };
-compileFunction(source, ['exports', 'require', 'module', '__filename', '__dirname'], { filename: __filename + '#${section}' })(
-  payload.exports, require, payload, __filename, __dirname);
-module.exports = payload.exports;
+  const text = buffer.toString('latin1');
+  const source = packed
+    ? require('node:zlib').inflateRawSync(Buffer.from(text.replaceAll('\\n//', '').slice(2), 'base64')).toString('utf8')
+    : text.replaceAll('\\n//', '\\n').slice(2);
+  const payload = { exports: {} };
+  compileFunction(source, ['exports', 'require', 'module', '__filename', '__dirname'], { filename: __filename + '#' + section })(
+    payload.exports, require, payload, __filename, __dirname);
+  return payload.exports;
+};
 `;
 
 // The CLI is deflated (a third of its size for every hook call to skip); the hook is kept as
 // plain lines: loading node:zlib and inflating would cost each filter call ~3 ms.
 const PACKED = new Set(['cli']);
 
-const SECTION_OF = { './hook/entry.js': 'hook', './entry.js': 'cli' };
+const SECTION_OF = { './hook/entry.js': 'hook', './hook/release.js': 'release', './entry.js': 'cli' };
 const payloadPlugin = {
   name: 'repin-payload',
   setup(b) {
-    b.onResolve({ filter: /^\.\/(hook\/)?entry\.js$/ }, (args) =>
+    b.onResolve({ filter: /^\.\/(hook\/(entry|release)|entry)\.js$/ }, (args) =>
       args.importer.endsWith('src/main.ts') ? { path: SECTION_OF[args.path], namespace: 'repin-payload' } : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: 'repin-payload' }, (args) => ({ contents: loader(args.path), loader: 'js' }));
+    b.onResolve({ filter: /^repin-payload:loader$/ }, () => ({ path: 'loader', namespace: 'repin-payload' }));
+    b.onLoad({ filter: /.*/, namespace: 'repin-payload' }, (args) => ({ contents: args.path === 'loader' ? loader : section(args.path), loader: 'js' }));
   },
 };
 
@@ -190,7 +199,7 @@ for (const heavy of ['src/entry.ts', 'src/hook/filter.ts', 'src/cli/main.ts', 's
 // Lay the file out, then write each section's byte range and first line into the stub. The
 // tokens and the numbers have the same width, so writing them in moves nothing. (ASCII only:
 // bytes and characters are the same.)
-if (stubText.split(BUILD_TOKEN).length !== Object.keys(payloads).length + 1) throw new Error('build: expected one build token per payload loader');
+if (stubText.split(BUILD_TOKEN).length !== 2) throw new Error('build: expected one build token, in the loader');
 let text = `${stubText.replaceAll(BUILD_TOKEN, buildId)}${sections.join('')}`;
 for (const section of Object.keys(payloads)) {
   const mark = `${markOf(section, buildId)}\n`;
