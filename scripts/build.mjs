@@ -4,9 +4,9 @@
 // The shebang names an absolute node: libvirt runs hooks with a minimal PATH.
 // REPIN_NODE sets it at build time; `repin install --node` at install time.
 //
-// The file has a stub and three payloads. The stub (src/main.ts, a few KiB)
-// runs first and ends every hook call that is not a filter or a release. The
-// payloads follow as `//`
+// The file has three parts. The stub (src/main.ts, a few KiB) runs first and
+// ends every hook call that is not a filter or a release. The payloads follow
+// as `//`
 // comment lines: Node reads and V8 scans the whole script before running
 // any of it, so every hook call pays for the file's size, and pre-parsing
 // ~450 KiB of code would cost a pass-through call more than all the rest of
@@ -61,13 +61,11 @@ const common = {
   },
 };
 
-// Three payloads, the CLI's last (see the top): the hook's filter (src/hook/entry.ts: no CLI, no
-// yargs, no execa), the end of a guest's CPU reservation on `release` (src/hook/release.ts: the
-// lock and reservation code, kept out of the stub every pass-through call parses) and the whole
-// program for the CLI (src/entry.ts). The CLI repeats the hook's modules, so a filter call
-// compiles ~110 KiB instead of ~350 (bench/run.mjs).
+// Two payloads, the CLI's last (see the top): the hook's filter and release (src/hook/entry.ts:
+// no CLI, no yargs, no execa) and the whole program for the CLI (src/entry.ts). The CLI repeats
+// the hook's modules, so a filter call compiles ~120 KiB instead of ~360 (bench/run.mjs).
 const payloads = {};
-for (const [section, entry] of [['hook', 'src/hook/entry.ts'], ['release', 'src/hook/release.ts'], ['cli', 'src/entry.ts']]) {
+for (const [section, entry] of [['hook', 'src/hook/entry.ts'], ['cli', 'src/entry.ts']]) {
   payloads[section] = await build({
     ...common,
     entryPoints: [entry],
@@ -88,8 +86,8 @@ function inlinedLine() {
   return `${inHook.join(', ') || 'nothing'} in the hook; ${cliOnly.join(', ') || 'nothing more'} in the CLI part only`;
 }
 
-// src/main.ts's `import('./hook/entry.js')`, `import('./hook/release.js')` and `import('./entry.js')`
-// each become a call of this one loader with its section's name, byte range and packing. It runs
+// src/main.ts's `import('./hook/entry.js')` and `import('./entry.js')` each become a call of this
+// one loader with its section's name, byte range and packing. It runs
 // in the bundle's own module scope (require, module, __filename of the hook file), strips the `//`
 // and compiles the section with line numbers that match the file.
 const token = (what, section) => `@@${what}-${section}`.padEnd(16, '@');
@@ -153,11 +151,11 @@ module.exports = (section, from, to, packed) => {
 // plain lines: loading node:zlib and inflating would cost each filter call ~3 ms.
 const PACKED = new Set(['cli']);
 
-const SECTION_OF = { './hook/entry.js': 'hook', './hook/release.js': 'release', './entry.js': 'cli' };
+const SECTION_OF = { './hook/entry.js': 'hook', './entry.js': 'cli' };
 const payloadPlugin = {
   name: 'repin-payload',
   setup(b) {
-    b.onResolve({ filter: /^\.\/(hook\/(entry|release)|entry)\.js$/ }, (args) =>
+    b.onResolve({ filter: /^\.\/(hook\/)?entry\.js$/ }, (args) =>
       args.importer.endsWith('src/main.ts') ? { path: SECTION_OF[args.path], namespace: 'repin-payload' } : undefined,
     );
     b.onResolve({ filter: /^repin-payload:loader$/ }, () => ({ path: 'loader', namespace: 'repin-payload' }));
@@ -215,6 +213,13 @@ for (const section of Object.keys(payloads)) {
   }
 }
 if (/[^\x00-\x7f]/.test(text)) throw new Error('build: the bundle must be ASCII (payload offsets are byte offsets)');
+// Every hook call, pass-through included, has node read the whole hook copy. Above 128 KiB the
+// buffer it reads into is fresh memory (glibc's mmap threshold): ~35 more page faults on every
+// call, ~0.5 ms on the bench's VM. Kept under it with 1 KiB for a longer node path in the shebang.
+const hookCopyBytes = text.indexOf(`\n${MARK} cli:`) + 1;
+if (hookCopyBytes > 127 * 1024) {
+  throw new Error(`build: the hook copy is ${hookCopyBytes} bytes; over 128 KiB node reads it into fresh memory on every call: trim the hook payload`);
+}
 mkdirSync('dist', { recursive: true }); // a fresh clone has none
 writeFileSync('dist/repin', text);
 chmodSync('dist/repin', 0o755);
@@ -229,5 +234,5 @@ writeFileSync('dist/meta.json', JSON.stringify(meta));
 const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
 console.error(
   `built dist/repin (${kib(text.length)}: stub ${kib(stubText.length)}, ` +
-    `${Object.entries(payloads).map(([s, r]) => `${s} ${kib(r.outputFiles[0].text.length)}`).join(', ')}; shebang #!${node})`,
+    `${Object.entries(payloads).map(([s, r]) => `${s} ${kib(r.outputFiles[0].text.length)}`).join(', ')}; hook copy ${kib(hookCopyBytes)}; shebang #!${node})`,
 );

@@ -11,8 +11,10 @@ const hook = isHookInvocation(process.argv[1] ?? '');
 // The hook writes stdout and stderr with write(2): making them streams costs a filter call ~6 ms.
 const io = processIo(hook);
 if (hook && io.argv[1] === 'release') {
-  // Ends this guest's CPU reservation; exit 0 whatever happens.
-  import('./hook/release.js').then(({ hookRelease }) => hookRelease(io)).then(
+  // Ends this guest's CPU reservation (the hook payload's release path: once per guest stop,
+  // so its code rides in that payload rather than adding to the file every call reads); exit 0
+  // whatever happens.
+  import('./hook/entry.js').then(({ hookMain }) => hookMain(io)).then(
     () => (process.exitCode = 0),
     () => (process.exitCode = 0),
   );

@@ -14,7 +14,6 @@ export interface StartMarks {
 export async function hookMain(io: Io, marks?: StartMarks): Promise<number> {
   const op = io.argv[1];
   if (op === 'release') {
-    // The bundle's stub handles this itself; this path serves `repin hook` and in-process callers.
     try {
       (await import('./release.js')).hookRelease(io);
     } catch {
