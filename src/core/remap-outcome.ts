@@ -31,7 +31,10 @@ export function placementNotes(pins: DomainPins, cellOf: ReadonlyMap<number, num
     if (single === undefined) cpuOf.delete(c.id);
     else cpuOf.set(c.id, single);
   }
-  const hostCpu = new Map<number, HostCpu>(host.cpus.map((cpu) => [cpu.id, cpu]));
+  // Only the CPUs the vCPUs end on: no map of a 4096-CPU host per plan.
+  const wanted = new Set(cpuOf.values());
+  const hostCpu = new Map<number, HostCpu>();
+  for (const cpu of host.cpus) if (wanted.has(cpu.id)) hostCpu.set(cpu.id, cpu);
   /** The pinned vCPUs by `key`, only the groups with a vCPU remap moved. */
   const groups = (key: (vcpu: number) => string): Map<string, number[]> => {
     const byKey = new Map<string, number[]>();
