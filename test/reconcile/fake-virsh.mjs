@@ -4,7 +4,7 @@
 //   <uuid>.transient     listed by `list --all` but never as persistent
 //   <uuid>.mutate        every dumpxml sees a different definition (someone else edits it)
 //   <uuid>.state         what `domstate --reason` prints (default `running (booted)`)
-// `define FILE` stores the XML and appends it to defined.jsonl; define-delay-ms slows it.
+// `define FILE` stores the XML and appends it to defined.jsonl; define-delay-ms slows it, define-fails fails it.
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -48,6 +48,8 @@ if (command === 'list') {
   if (read(uuid, '.xml') === undefined) fail(`failed to get domain '${uuid}'`);
   process.stdout.write(`${(read(uuid, '.state') ?? 'running (booted)').trim()}\n\n`);
 } else if (command === 'define') {
+  // define-fails holds the error virsh prints (libvirt restarting, say) while it exists.
+  if (existsSync(join(state, 'define-fails'))) fail(readFileSync(join(state, 'define-fails'), 'utf8').trim());
   const delay = existsSync(join(state, 'define-delay-ms')) ? Number(readFileSync(join(state, 'define-delay-ms'), 'utf8')) : 0;
   if (delay > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delay);
   const xml = readFileSync(rest[0], 'utf8');

@@ -1,13 +1,13 @@
 // `repin reconcile` end to end, in-process, against a fake virsh on PATH.
 import { expect } from 'chai';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/core/config.js';
 import { readDomainPins } from '../../src/core/domain-pins.js';
 import { filterDomainXml } from '../../src/core/filter.js';
 import { hostFromProfile } from '../../src/core/host-json.js';
 import { parseDomainXml } from '../../src/core/xml.js';
-import { writeReconcileRequest } from '../../src/io/spool.js';
+import { listRequests, writeReconcileRequest } from '../../src/io/spool.js';
 import { Bed, SMALL } from './harness.js';
 
 const UUID = '6f1c2a7e-3b8d-4c51-9a0e-2d7f4b9c8e10';
@@ -83,21 +83,61 @@ describe('repin reconcile', function () {
     expect(bed.defined()).to.have.length(0);
   });
 
-  it('a transient guest whose migration is over expires at once, without waiting out --wait', async () => {
+  for (const state of ['running (booted)', 'running (migrated)']) {
+    it(`a transient guest whose migration is over (${state}) expires at once, without waiting out --wait`, async () => {
+      bed.domain(UUID, source, { transient: true });
+      writeFileSync(join(bed.state, 'domains', `${UUID}.state`), state);
+      request();
+      const started = Date.now();
+      await bed.repin('reconcile', '--pending', '--wait', '10m');
+      expect(Date.now() - started).to.be.below(8000);
+      expect(String((bed.entries()[0]?.notes as string[])[0])).to.match(/present but transient/);
+    });
+  }
+
+  it('a transient guest still arriving (paused (migrating)) keeps its request waiting', async () => {
     bed.domain(UUID, source, { transient: true });
+    writeFileSync(join(bed.state, 'domains', `${UUID}.state`), 'paused (migrating)');
     request();
     const started = Date.now();
-    await bed.repin('reconcile', '--pending', '--wait', '10m');
-    expect(Date.now() - started).to.be.below(8000);
+    await bed.repin('reconcile', '--pending', '--wait', '300ms');
+    // Not given up while visibly arriving: only after 6 × --wait.
+    expect(Date.now() - started).to.be.at.least(1500);
     expect(String((bed.entries()[0]?.notes as string[])[0])).to.match(/present but transient/);
   });
 
-  it('a transient guest still arriving (paused for migration) keeps its request waiting', async () => {
-    bed.domain(UUID, source, { transient: true });
-    writeFileSync(join(bed.state, 'domains', `${UUID}.state`), 'paused (migration)');
+  it('a persistent guest still arriving is reconciled only once it has landed (the migration would undo it)', async () => {
+    bed.domain(UUID, source);
+    const stateFile = join(bed.state, 'domains', `${UUID}.state`);
+    writeFileSync(stateFile, 'paused (migrating)');
     request();
-    await bed.repin('reconcile', '--pending', '--wait', '1s');
-    expect(String((bed.entries()[0]?.notes as string[])[0])).to.match(/1s after the hook's request: present but transient/);
+    const landed = setTimeout(() => writeFileSync(stateFile, 'running (migrated)'), 700);
+    try {
+      await bed.repin('reconcile', '--pending', '--wait', '10m');
+    } finally {
+      clearTimeout(landed);
+    }
+    const calls = bed.calls();
+    const firstDefine = calls.findIndex((c) => c.includes('define'));
+    expect(firstDefine).to.be.above(0);
+    // Every domstate asked before the define said it was still arriving; none after the landing came later than the define.
+    const statesBefore = calls.slice(0, firstDefine).filter((c) => c.includes('domstate')).length;
+    expect(statesBefore).to.be.at.least(2);
+    expect(bed.entries()[0]).to.include({ outcome: 'rewritten' });
+  });
+
+  it('virsh failing (libvirt restarting) keeps the request for the next round instead of dropping it', async () => {
+    bed.domain(UUID, source);
+    writeFileSync(join(bed.state, 'define-fails'), 'error: failed to connect to the hypervisor\n');
+    request();
+    const failing = setTimeout(() => rmSync(join(bed.state, 'define-fails'), { force: true }), 700);
+    try {
+      await bed.repin('reconcile', '--pending', '--wait', '10m');
+    } finally {
+      clearTimeout(failing);
+    }
+    expect(bed.entries().map((e) => e.outcome)).to.deep.equal(['rewritten']);
+    expect(listRequests(bed.spool)).to.have.length(0);
   });
 
   it('an old request whose domain is here is still handled (checked before it expires)', async () => {

@@ -17,7 +17,7 @@ import { record, type JournalOutcome, type JournalTarget } from '../../io/journa
 import { acquireLock } from '../../io/lock.js';
 import type { Io } from '../../io/process-io.js';
 import { listRequests, removeRequest, removeStaleTemps, type ReconcileRequest } from '../../io/spool.js';
-import { DEFAULT_CONNECT, virsh, type Virsh } from '../../io/virsh.js';
+import { DEFAULT_CONNECT, virsh, VirshError, type Virsh } from '../../io/virsh.js';
 import { EXIT, ExitCode } from '../exit.js';
 import { withPlanningOptions, type PlanningArgs } from '../options.js';
 import { renderPlan } from '../render-plan.js';
@@ -87,8 +87,12 @@ function note(run: Run, outcome: JournalOutcome, domain: { name: string; uuid: s
   }
 }
 
-/** Plan one persistent domain's saved definition and, unless it fits, redefine it. */
-async function reconcileDomain(run: Run, uuid: string, request: ReconcileRequest | undefined, quietIfFits: boolean): Promise<void> {
+/**
+ * Plan one persistent domain's saved definition and, unless it fits, redefine
+ * it. 'retry': virsh itself failed (libvirt restarting, a timeout) while the
+ * request may still wait: nothing is journaled and the request stays.
+ */
+async function reconcileDomain(run: Run, uuid: string, request: ReconcileRequest | undefined, quietIfFits: boolean, mayRetry = false): Promise<'done' | 'retry'> {
   const started = performance.now();
   const domain = { name: request?.name ?? '', uuid };
   try {
@@ -100,40 +104,68 @@ async function reconcileDomain(run: Run, uuid: string, request: ReconcileRequest
       if (run.dryRun) {
         run.io.stdout.write(renderPlan(result.plan, result.pins, run.host()));
         if (result.plan.outcome === 'rewritten') run.io.stdout.write(`source: ${SOURCE_TEXT[result.source]}; dry run, not defined\n\n`);
-        return;
+        return 'done';
       }
       if (result.plan.outcome === 'unchanged' || result.plan.outcome === 'skipped') {
         const why = result.plan.skipped ?? 'saved definition fits this host';
         if (!quietIfFits) note(run, result.plan.outcome, domain, { ...base, notes: [why] });
-        return;
+        return 'done';
       }
-      if (result.plan.outcome === 'refused') return note(run, 'refused', domain, { ...base, failed: true, notes: [result.plan.refusal ?? 'refused'] });
-      if (result.shadow) return note(run, 'shadow', domain, { ...base, notes: [...result.plan.notes, 'shadow mode: not defined'] });
+      if (result.plan.outcome === 'refused') {
+        note(run, 'refused', domain, { ...base, failed: true, notes: [result.plan.refusal ?? 'refused'] });
+        return 'done';
+      }
+      if (result.shadow) {
+        note(run, 'shadow', domain, { ...base, notes: [...result.plan.notes, 'shadow mode: not defined'] });
+        return 'done';
+      }
       // Right before define: has anyone else changed the saved definition since we read it?
       const again = await run.virsh.dumpInactiveXml(uuid);
       if (again !== xml) {
         if (attempt < 2) continue;
-        return note(run, 'skipped', domain, { ...base, failed: true, notes: ['the saved definition changed between read and define twice (someone else is editing it): left alone'] });
+        note(run, 'skipped', domain, { ...base, failed: true, notes: ['the saved definition changed between read and define twice (someone else is editing it): left alone'] });
+        return 'done';
       }
       await run.virsh.defineXml(result.output ?? xml);
       const why = `saved definition redefined from ${SOURCE_TEXT[result.source]} (${result.plan.changes.length} change${result.plan.changes.length === 1 ? '' : 's'})`;
-      return note(run, 'rewritten', domain, { ...base, notes: [...result.plan.notes, why] }, xml);
+      note(run, 'rewritten', domain, { ...base, notes: [...result.plan.notes, why] }, xml);
+      return 'done';
     }
   } catch (error) {
+    if (mayRetry && error instanceof VirshError) return 'retry';
     note(run, 'error', domain, { changes: request?.changes ?? [], started, error: describe(error) });
+    return 'done';
+  }
+}
+
+
+/**
+ * `virsh domstate --reason` of a guest still arriving: an incoming migration
+ * (`paused (migrating)`), post-copy in either state, or QEMU starting up. A
+ * guest that has arrived reads `running (migrated)`, which is not one.
+ */
+export const ARRIVING = /^(paused \((migrating|post-copy|starting up)|running \(post-copy)/i;
+
+/** How many times --wait a guest may stay visibly arriving (a long live migration) before its request is handled anyway. */
+const ARRIVING_WAIT_FACTOR = 6;
+
+/** The guest's state, or undefined when it is not here or virsh cannot say. */
+async function stateOf(run: Run, uuid: string): Promise<string | undefined> {
+  try {
+    return await run.virsh.domState(uuid);
+  } catch {
+    return undefined;
   }
 }
 
 /**
  * A guest that runs here but is transient once its incoming migration is over
- * (state no longer `paused (migration)`) was migrated without --persistent:
- * there is no saved definition to fix, so its request need not wait.
+ * was migrated without --persistent: there is no saved definition to fix, so
+ * its request need not wait.
  */
-async function settledTransient(run: Run, uuid: string): Promise<boolean> {
+async function settledTransient(run: Run, uuid: string, state: string | undefined): Promise<boolean> {
   try {
-    if (!(await run.virsh.listAll()).includes(uuid)) return false;
-    const state = await run.virsh.domState(uuid);
-    return state !== undefined && !/migrat|paused/i.test(state);
+    return state !== undefined && !ARRIVING.test(state) && (await run.virsh.listAll()).includes(uuid);
   } catch {
     return false;
   }
@@ -162,12 +194,30 @@ async function runPending(run: Run, waitMs: number, spoolDir: string): Promise<v
         continue;
       }
       const { request } = entry;
+      const expired = Date.now() >= expiresAt(request.time, waitMs);
+      // An incoming guest already defined here is listed as persistent for the whole migration,
+      // with its old saved definition, and qemuMigrationDstPersist replaces that definition with
+      // the source's when the migration ends: reconciling before then would be undone. Nor does
+      // a request expire while its guest is visibly still arriving.
+      const state = await stateOf(run, request.uuid);
+      if (state !== undefined && ARRIVING.test(state) && !run.dryRun && Date.now() < expiresAt(request.time, ARRIVING_WAIT_FACTOR * waitMs)) {
+        waiting++;
+        continue;
+      }
       if (present.has(request.uuid)) {
-        await reconcileDomain(run, request.uuid, request, false);
+        // virsh failing (libvirt restarting, a timeout) keeps the request for a later round, until it expires.
+        if ((await reconcileDomain(run, request.uuid, request, false, !expired)) === 'retry') {
+          waiting++;
+          continue;
+        }
       } else if (run.dryRun) {
         run.io.stdout.write(`${printable(request.name)} ${request.uuid}: not (yet) a persistent domain here; request waits\n`);
         continue;
-      } else if (Date.now() >= expiresAt(request.time, waitMs) || (await settledTransient(run, request.uuid))) {
+      } else if (lastListError !== undefined && Date.now() < expiresAt(request.time, 2 * waitMs)) {
+        // libvirt did not answer this round: not a reason to give up on the request yet.
+        waiting++;
+        continue;
+      } else if (expired || (await settledTransient(run, request.uuid, state))) {
         const all = await run.virsh.listAll().catch(() => [] as string[]);
         const why = lastListError ?? (all.includes(request.uuid) ? 'present but transient (migrated without --persistent?)' : 'not on this host (failed or cancelled migration?)');
         note(run, 'expired', request, { changes: request.changes, started, notes: [`not a persistent domain here ${Math.round(waitMs / 1000)}s after the hook's request: ${why}`] });
