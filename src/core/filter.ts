@@ -40,6 +40,12 @@ export interface FilterExtras {
   readonly timings?: FilterTimings;
   /** Add what depends on the domain's identity (other domains' occupancy) before planning. */
   readonly enrichHost?: (pins: DomainPins, host: Host) => Host;
+  /**
+   * The original placement to record when the domain has none (default: its
+   * pins as they are). Reconcile passes the saved definition's pins from before
+   * the hook's changes were applied to it, as the hook recorded them live.
+   */
+  readonly originalRecord?: readonly OriginalPin[];
 }
 
 export function filterDomainXml(xml: string, host: Host, config: Config, policy?: Policy, extras: FilterExtras = {}): FilterResult {
@@ -82,7 +88,7 @@ export function filterDomainXml(xml: string, host: Host, config: Config, policy?
   applyChanges(doc, planned.changes);
   if (!original) {
     notes.push(
-      writeOriginal(doc, recordOf(pins))
+      writeOriginal(doc, extras.originalRecord ?? recordOf(pins))
         ? `original placement recorded in the domain metadata (${ORIGINAL_NS})`
         : 'the domain metadata holds a repin original-placement record this repin cannot read; kept as it is, none written',
     );

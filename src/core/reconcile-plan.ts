@@ -8,6 +8,8 @@ import { readDomainPins, type DomainPins } from './domain-pins.js';
 import { filterDomainXml, type FilterResult } from './filter.js';
 import type { Host } from './host.js';
 import type { Change, Plan, Policy } from './plan.js';
+import { recordOf } from './intent.js';
+import { writeOriginal, type OriginalPin } from './metadata.js';
 import { applyChanges } from './rewrite.js';
 import { parseDomainXml, serializeXml } from './xml.js';
 
@@ -75,10 +77,19 @@ export function planReconcile(xml: string, host: Host, config: Config, policy?: 
     return { ...fresh, plan: { ...fresh.plan, notes: [...fresh.plan.notes, note] }, source: 'fresh' };
   }
   const candidate = serializeXml(applyChanges(parseDomainXml(xml), recorded));
-  const after = filterDomainXml(candidate, here, config, policy);
+  // The saved definition records the same original placement the hook recorded live: its pins
+  // from before the changes (not the candidate's, which already carry them).
+  const original = recordOf(fresh.pins);
+  const after = filterDomainXml(candidate, here, config, policy, { originalRecord: original });
   if (after.plan.outcome !== 'unchanged' && after.plan.outcome !== 'rewritten') return { ...fresh, source: 'fresh' };
   const more = after.plan.outcome === 'rewritten';
   const changes = more ? mergeChanges(recorded, after.plan.changes) : [...recorded];
   const plan: Plan = { ...fresh.plan, outcome: 'rewritten', changes, notes: after.plan.notes };
-  return { plan, pins: fresh.pins, output: after.output ?? candidate, shadow: fresh.shadow, source: more ? 'recorded+fresh' : 'recorded' };
+  return { plan, pins: fresh.pins, output: after.output ?? withOriginal(candidate, original), shadow: fresh.shadow, source: more ? 'recorded+fresh' : 'recorded' };
+}
+
+/** `xml` with the original-placement record, unless it has one already. */
+function withOriginal(xml: string, original: readonly OriginalPin[]): string {
+  const doc = parseDomainXml(xml);
+  return writeOriginal(doc, original) ? serializeXml(doc) : xml;
 }

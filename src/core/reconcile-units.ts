@@ -6,14 +6,19 @@
 export interface UnitPlaces {
   /** The repin CLI the service runs. */
   readonly binPath: string;
-  /** The spool the path unit watches (config spoolDir). */
+  /** The spool the path unit watches (config spoolDir); its lock file sits beside it. */
   readonly spoolDir: string;
+  /** Where reconcile journals (config journal.dir). */
+  readonly journalDir: string;
 }
 
 export const UNIT_MARKER = '# Installed by repin';
 export const PATH_UNIT = 'repin-reconcile.path';
 export const SERVICE_UNIT = 'repin-reconcile.service';
-export const DEFAULT_PLACES: UnitPlaces = { binPath: '/usr/local/bin/repin', spoolDir: '/var/lib/repin/pending' };
+export const DEFAULT_PLACES: UnitPlaces = { binPath: '/usr/local/bin/repin', spoolDir: '/var/lib/repin/pending', journalDir: '/var/log/libvirt/repin' };
+
+/** The spool's parent: the spool, its lock (`<spool>.lock`) and the requests' temp files live there. */
+const parentOf = (path: string): string => path.replace(/\/+$/, '').replace(/\/[^/]*$/, '') || '/';
 
 const pathUnit = (p: UnitPlaces): string => `${UNIT_MARKER} (repin install). Starts repin-reconcile.service while the
 # hook has left reconcile requests in the spool: libvirt's hook rewrites only
@@ -52,7 +57,7 @@ LogsDirectoryMode=0700
 # Hardening that still lets virsh reach libvirt's UNIX socket in /run.
 NoNewPrivileges=yes
 ProtectSystem=strict
-ReadWritePaths=/var/lib/repin /var/log/libvirt/repin
+ReadWritePaths=${parentOf(p.spoolDir)} ${p.journalDir}
 ProtectHome=read-only
 PrivateTmp=yes
 PrivateDevices=yes

@@ -1,7 +1,7 @@
 // `repin install --units-dir`: the CLI copy and the reconcile units, with a fake systemctl on PATH.
 import { expect } from 'chai';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DEFAULT_PLACES, reconcileUnits } from '../../src/core/reconcile-units.js';
 import { Bed } from './harness.js';
 
@@ -46,9 +46,11 @@ describe('install / uninstall: reconcile units', () => {
     expect(systemctlCalls()).to.deep.equal(['daemon-reload', 'enable --now repin-reconcile.path']);
   });
 
-  it('the path unit watches the configured spoolDir', async () => {
+  it('the path unit watches the configured spoolDir; the hardened service may write beside it and to the journal dir', async () => {
     await repin('install', '--script', script, '--units-dir', units, '--bin-dir', binDir, '--no-systemctl');
     expect(readFileSync(join(units, 'repin-reconcile.path'), 'utf8')).to.include(`DirectoryNotEmpty=${bed.spool}`);
+    // ProtectSystem=strict: the spool's parent (the spool, its lock, temp files) and the journal, as configured.
+    expect(readFileSync(join(units, 'repin-reconcile.service'), 'utf8')).to.include(`ReadWritePaths=${dirname(bed.spool)} ${bed.journal}\n`);
   });
 
   it('--no-systemctl only writes files; a custom hooks dir alone installs no units', async () => {

@@ -8,8 +8,10 @@ import { parseConfig } from '../../src/core/config.js';
 import { CpuSet } from '../../src/core/cpuset.js';
 import { filterDomainXml } from '../../src/core/filter.js';
 import { hostFromProfile } from '../../src/core/host-json.js';
+import { readOriginal } from '../../src/core/metadata.js';
 import { hostWithoutDomain, mergeChanges, planReconcile } from '../../src/core/reconcile-plan.js';
 import { backoffDelay, parseDuration } from '../../src/core/reconcile-wait.js';
+import { parseDomainXml } from '../../src/core/xml.js';
 import { tryLock } from '../../src/io/lock.js';
 import { listRequests, parseRequest, removeRequest, removeStaleTemps, writeReconcileRequest } from '../../src/io/spool.js';
 import { fillUp, mountSmallTmpfs, unmount } from '../support/tmpfs.js';
@@ -138,6 +140,17 @@ describe('reconcile parts', () => {
       expect(result.source).to.equal('recorded');
       expect(result.plan.changes).to.deep.equal(recorded);
       expect(result.output).to.include('<vcpupin vcpu="0" cpuset="7"/>');
+    });
+
+    it('the saved definition gets the original-placement record the hook wrote live: the pins from before the changes', () => {
+      const recordOfXml = (xml: string | undefined): unknown => readOriginal(parseDomainXml(xml ?? ''));
+      expect(recordOfXml(live.output)).to.not.equal(undefined);
+      // Exactly the recorded changes ('recorded'), and recorded changes plus fresh ones ('recorded+fresh').
+      expect(recordOfXml(planReconcile(source, small, config, undefined, live.plan.changes).output)).to.deep.equal(recordOfXml(live.output));
+      const partial = live.plan.changes.filter((c) => c.element !== 'emulatorpin' && !(c.element === 'vcpupin' && c.id === 3));
+      const more = planReconcile(source, small, config, undefined, partial);
+      expect(more.source).to.equal('recorded+fresh');
+      expect(recordOfXml(more.output)).to.deep.equal(recordOfXml(live.output));
     });
 
     it('a saved XML that fits is unchanged, whatever was recorded', () => {

@@ -101,8 +101,8 @@ describe('repin reconcile', function () {
     request();
     const started = Date.now();
     await bed.repin('reconcile', '--pending', '--wait', '300ms');
-    // Not given up while visibly arriving: only after 6 × --wait.
-    expect(Date.now() - started).to.be.at.least(1500);
+    // Not given up while visibly arriving: only after 2 × --wait.
+    expect(Date.now() - started).to.be.at.least(550);
     expect(String((bed.entries()[0]?.notes as string[])[0])).to.match(/present but transient/);
   });
 

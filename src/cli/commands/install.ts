@@ -57,12 +57,15 @@ function wantUnits(args: UnitArgs, io: Io): boolean {
   return args.units ?? (args['units-dir'] !== undefined || (args['hooks-dir'] === HOOKS_DIR && systemdRuns(io.fsRoot)));
 }
 
-function spoolDir(path: string): string {
+/** Where the config puts the spool and the journal (the defaults when it cannot be read). */
+function places(path: string): { spoolDir: string; journalDir: string } {
+  let config = DEFAULT_CONFIG;
   try {
-    return loadConfig(path).spoolDir;
+    config = loadConfig(path);
   } catch {
-    return DEFAULT_CONFIG.spoolDir;
+    // the defaults, as the hook itself falls back to them
   }
+  return { spoolDir: config.spoolDir, journalDir: config.journal.dir };
 }
 
 export function installCommand(io: Io): CommandModule<object, InstallArgs> {
@@ -91,7 +94,7 @@ export function installCommand(io: Io): CommandModule<object, InstallArgs> {
       for (const line of result.messages) io.stdout.write(`${line}\n`);
       if (!units) return;
       const binPath = join(args['bin-dir'], 'repin');
-      const lines = [installCli(script, node, binPath), ...installUnits(unitsDir, { binPath, spoolDir: spoolDir(config) })];
+      const lines = [installCli(script, node, binPath), ...installUnits(unitsDir, { binPath, ...places(config) })];
       for (const line of lines) io.stdout.write(`${line}\n`);
       if (!args.systemctl) return;
       io.stdout.write(`${await systemctl(['daemon-reload'], io.env)}\n`);

@@ -146,8 +146,12 @@ async function reconcileDomain(run: Run, uuid: string, request: ReconcileRequest
  */
 export const ARRIVING = /^(paused \((migrating|post-copy|starting up)|running \(post-copy)/i;
 
-/** How many times --wait a guest may stay visibly arriving (a long live migration) before its request is handled anyway. */
-const ARRIVING_WAIT_FACTOR = 6;
+/**
+ * How many times --wait a guest may stay visibly arriving (a long live
+ * migration) before its request is handled anyway: 20 minutes by default,
+ * inside the service's TimeoutStartSec (30 min).
+ */
+const ARRIVING_WAIT_FACTOR = 2;
 
 /** The guest's state, or undefined when it is not here or virsh cannot say. */
 async function stateOf(run: Run, uuid: string): Promise<string | undefined> {
