@@ -177,6 +177,8 @@ play() { ansible-playbook -i "$work/inventory.yml" "$@" >>"$step_log" 2>&1; }
 # changed=N from the recap of the last play in the step's log
 changed() { grep -E "^$1 +: ok=" "$step_log" | tail -1 | sed -E 's/.*changed=([0-9]+).*/\1/'; }
 daemon_pid() { on "$1" systemctl show -p MainPID --value libvirtd; }
+# How many reloads systemd has logged for libvirtd ("Reloaded ..." per `systemctl reload`).
+reloads() { on "$1" "journalctl -q -u libvirtd.service -o cat | grep -c '^Reloaded' || true"; }
 # Everything a run may write: checked before and after check mode.
 fs_state() {
   on "$1" 'find /etc /usr/local /var/lib/repin /var/log/libvirt -xdev -printf "%p %y %m %s %T@\n" 2>/dev/null | sort | sha256sum'
@@ -207,12 +209,15 @@ elif ! on hv-a test -f /var/lib/repin/.restart-pending; then fail "no restart ma
 elif [[ $(daemon_pid hv-a) != "$pid_a" ]]; then fail "libvirtd restarted although handlers never ran"
 else pass; fi
 
-step "install restarts libvirtd once and puts the hook in place"
+step "install reloads libvirtd once (same process) and puts the hook in place"
 # What `repin install` writes from the same bundle, for the same node: the role must write the same bytes.
 node "$repo/dist/repin" install --hooks-dir "$work/ref-hooks" --node /usr/bin/node --config "$work/ref.json" >>"$step_log" 2>&1
+reloads_before=$(reloads hv-a)
 if ! play "$repo/ansible/site.yml" -l hv-a; then fail "site.yml failed"
-elif [[ $(daemon_pid hv-a) == "$pid_a" ]]; then fail "libvirtd was not restarted"
-elif on hv-a test -e /var/lib/repin/.restart-pending; then fail "restart marker left behind"
+elif [[ $(daemon_pid hv-a) != "$pid_a" ]]; then fail "libvirtd was restarted (a reload is enough, and keeps guests and migrations)"
+elif (($(reloads hv-a) != reloads_before + 1)); then fail "libvirtd was not reloaded exactly once ($reloads_before before, $(reloads hv-a) after)"
+elif ! grep -q 'Try the installed hook as libvirt would call it' "$step_log"; then fail "the hook was not tried before the reload"
+elif on hv-a test -e /var/lib/repin/.restart-pending; then fail "reload marker left behind"
 elif ! on hv-a 'head -c 64 /etc/libvirt/hooks/qemu' | head -2 | grep -q '^// repin '; then fail "no repin hook at /etc/libvirt/hooks/qemu"
 elif [[ $(on hv-a 'head -1 /etc/libvirt/hooks/qemu') != '#!/usr/bin/node' ]]; then fail "hook shebang is not #!/usr/bin/node"
 elif [[ $(on hv-a sha256sum /etc/libvirt/hooks/qemu | cut -d' ' -f1) != $(sha256sum "$work/ref-hooks/qemu" | cut -d' ' -f1) ]]; then
