@@ -124,6 +124,44 @@ export function removeRequest(entry: { path: string; raw: string }): boolean {
  * Remove temp files a killed hook left behind (older than `ageMs`): the path
  * unit fires while the spool is not empty, so leftovers would re-trigger it forever.
  */
+/**
+ * Move what is neither a request nor a request being written (an editor's
+ * backup, an operator's copy) out of the spool, into `<spoolDir>.rejected/`:
+ * the path unit starts the service again at once while the spool is not
+ * empty, until systemd's start limit fails it for good. Returns the names moved.
+ */
+export function setAsideStrays(spoolDir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(spoolDir);
+  } catch {
+    return [];
+  }
+  const strays = names.filter((n) => !REQUEST_FILE.test(n) && !TEMP_FILE.test(n));
+  if (strays.length === 0) return [];
+  const rejected = `${spoolDir.replace(/\/+$/, '')}.rejected`;
+  ensurePrivateDir(rejected);
+  const moved: string[] = [];
+  for (const name of strays) {
+    try {
+      renameSync(join(spoolDir, name), join(rejected, `${Date.now()}-${name}`));
+      moved.push(name);
+    } catch {
+      // gone already, or not ours to move: the next run says so again
+    }
+  }
+  return moved;
+}
+
+/** Whether a request is being written (a temp file younger than `ageMs`): it becomes a request or ages out. */
+export function hasYoungTemps(spoolDir: string, now: number, ageMs = 60_000): boolean {
+  try {
+    return readdirSync(spoolDir).some((n) => TEMP_FILE.test(n) && now - statSync(join(spoolDir, n)).mtimeMs < ageMs);
+  } catch {
+    return false;
+  }
+}
+
 export function removeStaleTemps(spoolDir: string, now: number, ageMs = 60_000): string[] {
   let names: string[];
   try {

@@ -1,6 +1,6 @@
 // `repin reconcile` end to end, in-process, against a fake virsh on PATH.
 import { expect } from 'chai';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/core/config.js';
 import { readDomainPins } from '../../src/core/domain-pins.js';
@@ -250,6 +250,32 @@ describe('repin reconcile', function () {
     expect(run.code).to.equal(1);
     expect(bed.entries()[0]).to.include({ outcome: 'error' });
     expect(spoolFiles()).to.deep.equal([]);
+  });
+
+  it('a stray file in the spool is moved aside with a journal line: the path unit would restart the service until it fails', async () => {
+    mkdirSync(bed.spool, { recursive: true, mode: 0o700 });
+    writeFileSync(join(bed.spool, 'notes.txt'), 'an operator was here\n');
+    const run = await bed.repin('reconcile', '--pending');
+    // Exit 1, as for any journaled error: the unit shows as failed once, for an operator to see.
+    expect(run.code, run.stderr).to.equal(1);
+    expect(readdirSync(bed.spool)).to.deep.equal([]);
+    expect(readdirSync(`${bed.spool}.rejected`).map((n) => n.replace(/^\d+-/, ''))).to.deep.equal(['notes.txt']);
+    expect(String(bed.entries()[0]?.error)).to.match(/notes\.txt in the spool is not a reconcile request/);
+  });
+
+  it('a request still being written (a young temp file) is waited for, not left to retrigger the unit', async () => {
+    mkdirSync(bed.spool, { recursive: true, mode: 0o700 });
+    const temp = join(bed.spool, `.${UUID}.4242.tmp`);
+    writeFileSync(temp, '{');
+    const gone = setTimeout(() => rmSync(temp, { force: true }), 1200);
+    const started = Date.now();
+    try {
+      expect((await bed.repin('reconcile', '--pending')).code).to.equal(0);
+    } finally {
+      clearTimeout(gone);
+    }
+    expect(Date.now() - started).to.be.at.least(1000);
+    expect(readdirSync(bed.spool)).to.deep.equal([]);
   });
 
   it('a malformed request file is journaled as an error and removed', async () => {

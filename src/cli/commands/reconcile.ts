@@ -16,7 +16,7 @@ import { chooseHost } from '../../io/host-source.js';
 import { record, type JournalOutcome, type JournalTarget } from '../../io/journal.js';
 import { acquireLock } from '../../io/lock.js';
 import type { Io } from '../../io/process-io.js';
-import { listRequests, removeRequest, removeStaleTemps, type ReconcileRequest } from '../../io/spool.js';
+import { hasYoungTemps, listRequests, removeRequest, removeStaleTemps, setAsideStrays, type ReconcileRequest } from '../../io/spool.js';
 import { DEFAULT_CONNECT, virsh, VirshError, type Virsh } from '../../io/virsh.js';
 import { EXIT, ExitCode } from '../exit.js';
 import { withPlanningOptions, type PlanningArgs } from '../options.js';
@@ -181,7 +181,18 @@ async function runPending(run: Run, waitMs: number, spoolDir: string): Promise<v
   let lastListError: string | undefined;
   for (let round = 0; ; round++) {
     const entries = listRequests(spoolDir);
-    if (entries.length === 0) return;
+    if (entries.length === 0) {
+      // The path unit restarts this service at once while anything is left in the spool: move
+      // strays aside, and wait for a request being written to land (or its temp file to age out).
+      if (run.dryRun) return;
+      for (const name of setAsideStrays(spoolDir)) {
+        note(run, 'error', { name: '', uuid: '' }, { started: performance.now(), error: `${name} in the spool is not a reconcile request: moved to ${spoolDir}.rejected` });
+      }
+      if (!hasYoungTemps(spoolDir, Date.now())) return;
+      await sleep(1000);
+      removeStaleTemps(spoolDir, Date.now());
+      continue;
+    }
     let present = new Set<string>();
     try {
       present = new Set(await run.virsh.listPersistent());
