@@ -42,7 +42,14 @@ def plan_one(workdir, repin, target, index, domain):
     entry.update(verdict=VERDICTS[plan["outcome"]], changes=len(changes),
                  uuid=(plan.get("domain") or {}).get("uuid"),
                  policy=plan.get("policy"), plan=plan)
-    if plan["outcome"] == "refused":
+    if plan.get("shadow") and plan["outcome"] in ("rewritten", "refused"):
+        # Shadow mode plans and journals but passes the XML through: libvirt starts the guest
+        # with its own pins, which do not fit here (or hold CPUs another guest holds).
+        would = "rewrite" if plan["outcome"] == "rewritten" else "refuse"
+        entry.update(verdict="shadow",
+                     message="shadow mode: repin would %s it, but passes the XML unchanged; "
+                             "its own pins do not fit this host" % would)
+    elif plan["outcome"] == "refused":
         entry["message"] = plan.get("refusal") or first_line(proc.stderr)
     elif plan["outcome"] == "skipped":
         entry["message"] = plan.get("skipped") or ""
