@@ -10,15 +10,13 @@ import { configPath, loadConfig } from '../io/config-file.js';
 import { chooseHost } from '../io/host-source.js';
 import { record, type JournalEntry, type JournalOutcome } from '../io/journal.js';
 import { runDir, withLocalOccupancy } from '../io/local-occupancy.js';
+import { monotonicMs } from '../io/monotonic.js';
 import { isOutputCutShort, type Io } from '../io/process-io.js';
 import { loadReservations, RESERVATION_TTL_MS, saveReservations, withHostLock } from '../io/reservations.js';
 import { dedicatedCpusAfter } from '../core/plan.js';
 import { readFdText, readText } from '../io/read-input.js';
 import { writeReconcileRequest } from '../io/spool.js';
 import type { StartMarks } from './entry.js';
-
-// process.hrtime, not performance.now(): the latter loads perf_hooks (~15 ms) on every filter call.
-const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 function oneLine(text: string): string {
   return printable(text.replace(/\s+/g, ' '), 600);
@@ -32,12 +30,12 @@ function oneLine(text: string): string {
 type Timings = FilterTimings & Partial<Record<'startup' | 'load' | 'init' | 'config' | 'read' | 'host' | 'lock' | 'reserve' | 'print' | 'spool' | 'journal', number>>;
 
 export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise<number> {
-  const started = now();
+  const started = monotonicMs();
   const uptime = process.uptime() * 1000;
   const timings: Timings = marks ? { startup: marks.stub, load: marks.loaded - marks.stub, init: uptime - marks.loaded } : { startup: uptime };
   let last = started;
   const lap = (step: keyof Timings): void => {
-    const t = now();
+    const t = monotonicMs();
     timings[step] = t - last;
     last = t;
   };
@@ -60,11 +58,11 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
     result = withHostLock(dir, (locked) => {
       lap('lock');
       const planned = filterDomainXml(input, host, config, undefined, {
-        clock: now,
+        clock: monotonicMs,
         timings,
         enrichHost: (pins, base) => (base.occupancy ? base : withLocalOccupancy(root, dir, pins, base)),
       });
-      last = now();
+      last = monotonicMs();
       if (locked && planned.plan.outcome !== 'refused') reserve(dir, planned, host.usable);
       lap('reserve');
       return planned;
@@ -119,7 +117,7 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
     policy: result?.plan.policy ?? config.policy,
     outcome,
     changes: result?.plan.changes ?? [],
-    durationMs: Math.round((now() - started) * 100) / 100,
+    durationMs: Math.round((monotonicMs() - started) * 100) / 100,
     ...(result?.plan.refusal ? { refusal: result.plan.refusal } : {}),
     ...(result?.plan.skipped ? { skipped: result.plan.skipped } : {}),
     ...(fault !== undefined ? { error: oneLine(describe(fault)) } : {}),
@@ -142,7 +140,7 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
   }
   lap('journal');
   if (io.env.REPIN_TIMING === '1') {
-    io.stderr.write(`repin timing: ${JSON.stringify({ ...timings, total: now() - started, uptime: process.uptime() * 1000 })}\n`);
+    io.stderr.write(`repin timing: ${JSON.stringify({ ...timings, total: monotonicMs() - started, uptime: process.uptime() * 1000 })}\n`);
   }
   return code;
 }

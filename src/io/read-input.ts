@@ -4,6 +4,7 @@
 import { readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { DomainXmlError } from '../core/errors.js';
+import { monotonicMs } from './monotonic.js';
 import { sleepSync } from './sleep-sync.js';
 
 export async function readText(stream: Readable, limit: number, what = 'input'): Promise<string> {
@@ -35,7 +36,6 @@ export interface FdReadOptions {
 }
 
 const readInto = (fd: number, buffer: Buffer): number => readSync(fd, buffer, 0, buffer.length, null);
-const clock = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 /**
  * The same, read synchronously from a descriptor: creating process.stdin
@@ -47,7 +47,7 @@ const clock = (): number => Number(process.hrtime.bigint()) / 1e6;
 export function readFdText(fd: number, limit: number, what = 'input', { deadlineMs = STDIN_DEADLINE_MS, read = readInto }: FdReadOptions = {}): string {
   const chunks: Buffer[] = [];
   let total = 0;
-  const deadline = clock() + deadlineMs;
+  const deadline = monotonicMs() + deadlineMs;
   let pause = 1;
   for (;;) {
     const buffer = Buffer.allocUnsafe(65536);
@@ -59,7 +59,7 @@ export function readFdText(fd: number, limit: number, what = 'input', { deadline
       if (code === 'EINTR') continue;
       if (code === 'EOF') break;
       if (code !== 'EAGAIN') throw error;
-      if (clock() >= deadline) throw new DomainXmlError(`${what}: no end of input after ${deadlineMs} ms (${total} bytes read); gave up`, { cause: error });
+      if (monotonicMs() >= deadline) throw new DomainXmlError(`${what}: no end of input after ${deadlineMs} ms (${total} bytes read); gave up`, { cause: error });
       sleepSync(pause);
       pause = Math.min(pause * 2, 20);
       continue;
