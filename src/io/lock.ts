@@ -4,9 +4,9 @@
 // gone, or whose pid now belongs to a process started later (pid reuse), is
 // stale and broken, under a second short-lived lock so two runs breaking it at
 // once cannot delete each other's fresh lock.
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { readRegularFile, writeAll } from './regular-file.js';
+import { readRegularFile, writeNewFile } from './regular-file.js';
 import { monotonicMs } from './monotonic.js';
 
 export interface Lock {
@@ -20,24 +20,15 @@ export type LockResult = { readonly lock: Lock } | { readonly heldBy: string };
 const heldHere = new Set<string>();
 const YOUNG_MS = 10_000;
 
+/** Create the lock with `content`, false when it exists. A write that fails (a full disk) leaves no empty lock to hold everyone off for YOUNG_MS. */
 function create(path: string, content: string): boolean {
-  let fd: number;
   try {
-    fd = openSync(path, 'wx', 0o600);
+    writeNewFile(path, content);
+    return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   }
-  let written = false;
-  try {
-    writeAll(fd, content);
-    written = true;
-  } finally {
-    closeSync(fd);
-    // A full disk: an empty lock would hold everyone off for YOUNG_MS.
-    if (!written) rmSync(path, { force: true });
-  }
-  return true;
 }
 
 function read(path: string): string | undefined {

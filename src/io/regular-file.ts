@@ -1,7 +1,7 @@
 // Open a file that must be a regular file: the hook runs as root, in libvirt's
 // critical path, so a FIFO must not block the open (or the read), a planted
 // symlink must not redirect it and a file another user made must not be trusted.
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, openSync, readSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 
 export interface RegularFileOptions {
   /** Mode for a file the open creates. */
@@ -119,6 +119,23 @@ export function writeNewFile(path: string, data: string, { fsync = false } = {})
     }
   } catch (error) {
     removeQuietly(path);
+    throw error;
+  }
+}
+
+/**
+ * Put `data` at `path` by way of `temp` (same directory, a name only this
+ * writer uses): `writeNewFile`, then rename, so a reader sees the old file or
+ * the whole new one. A temp left by a killed writer of the same name goes
+ * first; on any failure the temp is removed again.
+ */
+export function renameNewFile(temp: string, path: string, data: string, options: { fsync?: boolean } = {}): void {
+  removeQuietly(temp);
+  writeNewFile(temp, data, options);
+  try {
+    renameSync(temp, path);
+  } catch (error) {
+    removeQuietly(temp);
     throw error;
   }
 }

@@ -4,11 +4,11 @@
 // /proc), when its `release` hook fires, or after a time-out. A hook killed
 // while holding the lock leaves a pid behind; the next one sees it is dead
 // (src/io/lock.ts).
-import { mkdirSync, renameSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CpuSet, parseCpuset } from '../core/cpuset.js';
 import { tryLock, type Lock } from './lock.js';
-import { readRegularFile, removeQuietly, writeNewFile } from './regular-file.js';
+import { readRegularFile, renameNewFile } from './regular-file.js';
 import { monotonicMs } from './monotonic.js';
 import { sleepSync } from './sleep-sync.js';
 
@@ -74,16 +74,7 @@ export function loadReservations(dir: string, now = Date.now()): Reservation[] {
 export function saveReservations(dir: string, list: readonly Reservation[]): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, FILE);
-  const temp = `${path}.${process.pid}`;
-  // O_EXCL, never through a link planted at the name; one left by a killed hook of this pid goes first.
-  removeQuietly(temp);
-  writeNewFile(temp, JSON.stringify(list));
-  try {
-    renameSync(temp, path);
-  } catch (error) {
-    removeQuietly(temp);
-    throw error;
-  }
+  renameNewFile(`${path}.${process.pid}`, path, JSON.stringify(list));
 }
 
 /** Reserved CPUs by domain (name → CPUs), leaving out `self` and domains already running. */

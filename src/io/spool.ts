@@ -9,7 +9,7 @@ import { printable } from '../core/cpuset.js';
 import { DomainXmlError } from '../core/errors.js';
 import type { Change } from '../core/plan.js';
 import { ensurePrivateDir } from './private-dir.js';
-import { removeQuietly, writeNewFile } from './regular-file.js';
+import { renameNewFile } from './regular-file.js';
 
 export interface ReconcileRequest {
   readonly uuid: string;
@@ -39,16 +39,8 @@ export function writeReconcileRequest(spoolDir: string, request: { uuid: string;
   if (!UUID.test(uuid)) throw new DomainXmlError(`reconcile request: domain uuid '${printable(request.uuid)}' is not a UUID`);
   ensurePrivateDir(spoolDir);
   const body = `${JSON.stringify({ uuid, name: request.name, time: request.time, changes: request.changes })}\n`;
-  const temp = join(spoolDir, `.${uuid}.${process.pid}.tmp`);
-  // A temp of a killed hook that had our pid is ours to replace; then O_EXCL: nothing is written through a link.
-  removeQuietly(temp);
-  writeNewFile(temp, body, { fsync: true });
-  try {
-    renameSync(temp, join(spoolDir, `${uuid}.json`));
-  } catch (error) {
-    removeQuietly(temp);
-    throw error;
-  }
+  // Named by pid: a temp of a killed hook that had our pid is ours to replace; O_EXCL: nothing is written through a link.
+  renameNewFile(join(spoolDir, `.${uuid}.${process.pid}.tmp`), join(spoolDir, `${uuid}.json`), body, { fsync: true });
 }
 
 function isChange(value: unknown): value is Change {
@@ -121,10 +113,6 @@ export function removeRequest(entry: { path: string; raw: string }): boolean {
 }
 
 /**
- * Remove temp files a killed hook left behind (older than `ageMs`): the path
- * unit fires while the spool is not empty, so leftovers would re-trigger it forever.
- */
-/**
  * Move what is neither a request nor a request being written (an editor's
  * backup, an operator's copy) out of the spool, into `<spoolDir>.rejected/`:
  * the path unit starts the service again at once while the spool is not
@@ -162,6 +150,10 @@ export function hasYoungTemps(spoolDir: string, now: number, ageMs = 60_000): bo
   }
 }
 
+/**
+ * Remove temp files a killed hook left behind (older than `ageMs`): the path
+ * unit fires while the spool is not empty, so leftovers would re-trigger it forever.
+ */
 export function removeStaleTemps(spoolDir: string, now: number, ageMs = 60_000): string[] {
   let names: string[];
   try {
