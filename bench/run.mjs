@@ -237,6 +237,7 @@ const results = CASES.map((c) => {
   const xs = samples[c.id];
   const med = median(xs);
   const ratio = med / base;
+  const interval = ratioInterval(xs, samples.baseline);
   return {
     id: c.id,
     label: c.label,
@@ -246,8 +247,8 @@ const results = CASES.map((c) => {
     maxMs: +Math.max(...xs).toFixed(1),
     overheadMs: +(med - base).toFixed(1),
     ratio: +ratio.toFixed(3),
-    ratioInterval95: ratioInterval(xs, samples.baseline).map((x) => +x.toFixed(3)),
-    ...(c.budget ? { budget: c.budget, met: ratio <= c.budget, verdict: verdict(ratioInterval(xs, samples.baseline), c.budget) } : {}),
+    ratioInterval95: interval.map((x) => +x.toFixed(3)),
+    ...(c.budget ? { budget: c.budget, met: ratio <= c.budget, verdict: verdict(interval, c.budget) } : {}),
     cpuMs: +median(cpu[c.id]).toFixed(1),
     cpuRatio: +(median(cpu[c.id]) / baseCpu).toFixed(3),
     userMs: +median(user[c.id]).toFixed(1),
