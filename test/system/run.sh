@@ -53,15 +53,15 @@ choose_cpus() {
 }
 
 # Install the hook as an operator would: the built bundle's own `install`.
-# It runs from a snapshot of dist/repin taken now, so a rebuild during the
-# run cannot make case 9 compare against a different bundle.
+# It runs from a snapshot of dist/repin taken once, so a rebuild during the
+# run cannot make case 9 compare against a different bundle. The source gets
+# one too: a guest migrated back to it (case 12) meets repin there.
 install_hook() {
-  local etc
-  etc=$(host_root dst)/etc
-  mkdir -p "$T/dist"
-  cp -p "$ROOT/dist/repin" "$T/dist/repin"
+  local host=$1 etc
+  etc=$(host_root "$host")/etc
+  [[ -s $T/dist/repin ]] || { mkdir -p "$T/dist" && cp -p "$ROOT/dist/repin" "$T/dist/repin"; }
   node "$T/dist/repin" install --mode main --hooks-dir "$etc/hooks" --config "$etc/repin.json" \
-    >"$T/install.out" 2>&1 || { cat "$T/install.out" >&2; return 1; }
+    >"$T/install-$host.out" 2>&1 || { cat "$T/install-$host.out" >&2; return 1; }
 }
 
 setup() {
@@ -72,8 +72,11 @@ setup() {
   host_prepare src "$(cat /proc/sys/kernel/random/uuid)"
   host_prepare dst "$(cat /proc/sys/kernel/random/uuid)"
   mkdir -p "$T/shared"
-  install_hook # before the destination's libvirtd starts: hooks are found at start
+  # Before the daemons start: libvirt finds hooks at start.
+  install_hook src
+  install_hook dst
   set_policy remap '"shadow": true'
+  set_policy remap '' src
   cgroup_create "$DST_CPUS"
   host_start src
   host_start dst "$CGROUP_PROCS"
@@ -108,7 +111,7 @@ register_case() { CASE_NAMES+=("$1"); CASE_FUNCS+=("$2"); }
 # Where each log stood when the current case began, so diagnostics show
 # what this case wrote.
 declare -A LOG_MARK=()
-log_files() { echo "$(host_root src)/log/libvirtd.log" "$(host_root dst)/log/libvirtd.log" "$(journal_file)"; }
+log_files() { echo "$(host_root src)/log/libvirtd.log" "$(host_root dst)/log/libvirtd.log" "$(journal_file dst)" "$(journal_file src)"; }
 mark_logs() {
   local f
   for f in $(log_files); do LOG_MARK[$f]=$({ wc -l <"$f"; } 2>/dev/null || echo 0); done
@@ -130,8 +133,10 @@ diagnose() {
     say "-- dst ${f##*/} (tail)"
     tail -n 15 "$f"
   done
-  say "-- repin journal (this case)"
-  if [[ -s $(journal_file) ]]; then since_mark "$(journal_file)" 8 3000; else say "(no journal)"; fi
+  for h in dst src; do
+    say "-- repin journal on $h (this case)"
+    if [[ -s $(journal_file "$h") ]]; then since_mark "$(journal_file "$h")" 8 3000; else say "(no journal)"; fi
+  done
   say "---- end of diagnostics ----"
 }
 

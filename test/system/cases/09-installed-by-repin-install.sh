@@ -13,8 +13,8 @@ case_installed_by_repin_install() {
   ! grep -q '^// ---- repin payload cli:' "$hook" || fail "$hook still carries the CLI's payload"
   cmp -s <(tail -n +2 "$hook") <(head -n $((cli - 1)) "$T/dist/repin" | tail -n +2) ||
     fail "$hook differs from dist/repin (after the shebang, before the CLI's payload)"
-  grep -qF "$hook" "$T/install.out" || grep -q 'hooks/qemu' "$T/install.out" ||
-    fail "repin install did not report the hook it installed: $(cat "$T/install.out")"
-  note "repin install said: $(tr '\n' ' ' <"$T/install.out" | head -c 300)"
+  grep -qF "$hook" "$T/install-dst.out" || grep -q 'hooks/qemu' "$T/install-dst.out" ||
+    fail "repin install did not report the hook it installed: $(cat "$T/install-dst.out")"
+  note "repin install said: $(tr '\n' ' ' <"$T/install-dst.out" | head -c 300)"
 }
 register_case installed-by-repin-install case_installed_by_repin_install

@@ -73,17 +73,18 @@ vcpupin_of() {
   vsh "$1" dumpxml "$2" | grep -oE "<vcpupin vcpu='$3' [^>]*>" | grep -oE "cpuset='[^']*'" | cut -d"'" -f2 || true
 }
 
-journal_file() { printf '%s/log/repin/journal.jsonl' "$(host_root dst)"; }
+# journal_file [HOST]: repin's journal on HOST (default dst).
+journal_file() { printf '%s/log/repin/journal.jsonl' "$(host_root "${1:-dst}")"; }
 
-# journal_field NAME OP FIELD: FIELD of the last journal entry for NAME/OP.
-journal_field() { node "$SYS/lib/journal.mjs" "$(journal_file)" "$1" "$2" "$3"; }
+# journal_field NAME OP FIELD [HOST]: FIELD of the last journal entry for NAME/OP.
+journal_field() { node "$SYS/lib/journal.mjs" "$(journal_file "${4:-dst}")" "$1" "$2" "$3"; }
 
-# expect_journal NAME OP OUTCOME
+# expect_journal NAME OP OUTCOME [HOST]
 expect_journal() {
-  local name=$1 op=$2 want=$3 got
-  got=$(journal_field "$name" "$op" outcome) || fail "journal has no '$op' entry for $name"
-  [[ $got == "$want" ]] || fail "journal outcome for $name/$op is '$got', want '$want'"
-  note "journal $name/$op: outcome=$got changes=$(journal_field "$name" "$op" changes || true)"
+  local name=$1 op=$2 want=$3 host=${4:-dst} got
+  got=$(journal_field "$name" "$op" outcome "$host") || fail "$host's journal has no '$op' entry for $name"
+  [[ $got == "$want" ]] || fail "journal outcome for $name/$op on $host is '$got', want '$want'"
+  note "journal ($host) $name/$op: outcome=$got changes=$(journal_field "$name" "$op" changes "$host" || true)"
 }
 
 # expect_tainted_by_hook NAME yes|no: libvirt marks a domain whose definition
@@ -98,11 +99,11 @@ expect_tainted_by_hook() {
   fi
 }
 
-# set_policy POLICY [extra JSON members]: rewrite the destination's repin
-# config (the hook re-reads it on every call).
+# set_policy POLICY [extra JSON members] [HOST]: rewrite a host's repin config
+# (default the destination's; the hook re-reads it on every call).
 set_policy() {
-  local policy=$1 extra=${2:-}
-  # Every path inside the destination's private directories.
+  local policy=$1 extra=${2:-} host=${3:-dst}
+  # Every path inside the host's private directories.
   printf '{"policy": "%s", %s"journal": {"dir": "/var/log/libvirt/repin"}, "spoolDir": "/var/lib/libvirt/repin/pending"}\n' \
-    "$policy" "${extra:+$extra, }" >"$(host_root dst)/etc/repin.json"
+    "$policy" "${extra:+$extra, }" >"$(host_root "$host")/etc/repin.json"
 }

@@ -70,11 +70,16 @@ qemu_pid() { cat "$(host_root "$1")/run/qemu/$2.pid"; }
 
 # migrate NAME [virsh migrate options...]: live-migrate NAME from src to dst
 # directly over both unix sockets; output in $T/migrate.out.
-migrate() {
-  local name=$1 port
-  shift
+migrate() { migrate_from src dst "$@"; }
+
+# migrate_back NAME [options...]: the same from dst to src.
+migrate_back() { migrate_from dst src "$@"; }
+
+migrate_from() {
+  local from=$1 to=$2 name=$3 port
+  shift 3
   port=$(free_port)
-  VIRSH_TIMEOUT=120 vsh src migrate --live "$name" "$(host_uri dst)" \
+  VIRSH_TIMEOUT=120 vsh "$from" migrate --live "$name" "$(host_uri "$to")" \
     --migrateuri "tcp://127.0.0.1:$port" --listen-address 127.0.0.1 "$@" \
     >"$T/migrate.out" 2>&1
 }
