@@ -3,7 +3,7 @@
 // reconcile, so every path makes exactly the same decision.
 import type { Document } from '@xmldom/xmldom';
 import { resolveForDomain, type Config, type DomainOverride } from './config.js';
-import { planFromOriginal, recordOf } from './intent.js';
+import { nextRecord, planFromOriginal, readIntent } from './intent.js';
 import { foreignManager, ORIGINAL_NS, readOriginal, readPolicyMetadata, writeOriginal, type OriginalPin } from './metadata.js';
 import { readDomainPins, type DomainPins } from './domain-pins.js';
 import type { Host } from './host.js';
@@ -77,18 +77,23 @@ export function filterDomainXml(xml: string, host: Host, config: Config, policy?
   const planningHost = enrichHost && occupancyMatters(pins, pools, original !== undefined) ? enrichHost(pins, host) : host;
   const occupancy = tick() - enriching;
   if (timings) timings.occupancy = occupancy;
+  const intent = original ? readIntent(pins, original) : undefined;
+  if (intent && intent.changed.length > 0) notes.push(changedNote(intent.changed));
   const planned =
-    original && resolved.options.policy !== 'strict'
-      ? planFromOriginal(pins, original, planningHost, resolved.options)
+    intent && resolved.options.policy !== 'strict'
+      ? planFromOriginal(pins, intent, planningHost, resolved.options)
       : planDomain(pins, planningHost, resolved.options, pools);
   if (timings) timings.plan = tick() - t - occupancy;
   const withOriginal = original ? { original } : {};
   if (planned.outcome !== 'rewritten') return { plan: { ...planned, notes: [...notes, ...planned.notes] }, pins, shadow: resolved.shadow, ...withOriginal };
   t = tick();
   applyChanges(doc, planned.changes);
-  if (!original) {
+  // The record says what the output holds, so a later plan can tell a pin changed since by someone.
+  const record = nextRecord(pins, intent ?? readIntent(pins, extras.originalRecord ?? []), planned.changes);
+  const written = writeOriginal(doc, record, intent !== undefined);
+  if (!intent) {
     notes.push(
-      writeOriginal(doc, extras.originalRecord ?? recordOf(pins))
+      written
         ? `original placement recorded in the domain metadata (${ORIGINAL_NS})`
         : 'the domain metadata holds a repin original-placement record this repin cannot read; kept as it is, none written',
     );
@@ -96,6 +101,13 @@ export function filterDomainXml(xml: string, host: Host, config: Config, policy?
   const output = serializeXml(doc);
   if (timings) timings.serialize = tick() - t;
   return { plan: { ...planned, notes: [...notes, ...planned.notes] }, pins, output, shadow: resolved.shadow, ...withOriginal };
+}
+
+/** Pins changed since repin wrote them: their current values are the new intent. At most a few named. */
+function changedNote(changed: readonly string[]): string {
+  const shown = changed.slice(0, 8).join(', ');
+  const more = changed.length > 8 ? ` and ${changed.length - 8} more` : '';
+  return `changed since repin last wrote them, so planned as they are now and recorded as the new original: ${shown}${more}`;
 }
 
 /** The input as repin would serialize it unchanged: diffs against this show only real changes. */

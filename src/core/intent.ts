@@ -1,12 +1,14 @@
 // Planning from a domain's original placement (its repin metadata record)
 // instead of from an already-changed copy: A→B shrinks the pins, B→A puts the
 // original back exactly; A→B→C remaps from A's pins, not B's.
+import type { Document } from '@xmldom/xmldom';
 import { parseCpuset } from './cpuset.js';
-import type { CpuPin, DomainPins, NodePin, PinKind } from './domain-pins.js';
+import { pinLabel, readDomainPins, type CpuPin, type DomainPins, type NodePin, type PinKind } from './domain-pins.js';
 import type { Host } from './host.js';
-import type { OriginalPin } from './metadata.js';
+import { readOriginal, writeOriginal, type OriginalPin } from './metadata.js';
 import { planOutcome, type Change, type Plan } from './plan.js';
 import { planDomain, type PlanOptions } from './planner.js';
+import { applyChanges } from './rewrite.js';
 
 const CPU_KINDS: ReadonlySet<PinKind> = new Set(['vcpu', 'vcpupin', 'emulatorpin', 'iothreadpin']);
 const key = (element: PinKind, id: number | undefined): string => `${element}/${id ?? ''}`;
@@ -45,18 +47,61 @@ function stillThere(entry: OriginalPin, current: DomainPins): boolean {
   }
 }
 
+type Pin = CpuPin | NodePin;
+const pinKey = (pin: Pin): string => key(pin.kind, pin.id);
+
 /**
- * The domain as it was originally pinned (guest topology from the current
- * definition): the record's entries that still apply, and the current pins
- * the record does not name (added since it was written) as they are now.
+ * Whether the pin was changed since repin wrote it (by `virsh vcpupin`,
+ * `virsh edit`, …): then its current value, or its absence, is the new intent.
+ * An entry of an earlier record, which does not say what repin wrote, never is.
  */
-function originalPins(current: DomainPins, original: readonly OriginalPin[]): { pins: DomainPins; recorded: ReadonlySet<string> } {
+function changedSince(entry: OriginalPin, now: Pin | undefined): boolean {
+  const { written } = entry;
+  if (written === undefined) return false;
+  if (now === undefined || written === null) return now !== undefined || written !== null;
+  return written !== now.text && !parseCpuset(written).equals('cpus' in now ? now.cpus : now.nodes);
+}
+
+/** The record read against the current definition: what to plan from, and what the next record keeps. */
+export interface Intent {
+  /** The domain as originally pinned: entries still as repin left them, the rest as they are now. */
+  readonly pins: DomainPins;
+  /** Keys planned from a record entry. */
+  readonly recorded: ReadonlySet<string>;
+  /** Entries for what the domain no longer has (stillThere): left out, and kept in the record as they are. */
+  readonly gone: ReadonlySet<OriginalPin>;
+  /** The record in its order, entries changed since by someone left out. */
+  readonly entries: readonly OriginalPin[];
+  /** Pins changed since repin wrote them, as `label (now value)`. */
+  readonly changed: readonly string[];
+}
+
+/**
+ * Read the record against the current definition (guest topology from it):
+ * entries that still apply and are as repin left them give the original; a pin
+ * changed since, and one the record does not name, is taken as it is now.
+ */
+export function readIntent(current: DomainPins, original: readonly OriginalPin[]): Intent {
+  const now = new Map<string, Pin>([...current.cpuPins, ...current.nodePins].map((p) => [pinKey(p), p]));
   const cellOfMemdev = new Map(current.nodePins.filter((p) => p.kind === 'memdev').map((p) => [p.id, p.cell]));
-  const applies = original.filter((o) => stillThere(o, current));
-  const recorded = new Set(applies.map((o) => key(o.element, o.id)));
-  const cpuPins: CpuPin[] = current.cpuPins.filter((p) => !recorded.has(key(p.kind, p.id)));
-  const nodePins: NodePin[] = current.nodePins.filter((p) => !recorded.has(key(p.kind, p.id)));
-  for (const o of applies) {
+  const gone = new Set<OriginalPin>();
+  const entries: OriginalPin[] = [];
+  const changed: string[] = [];
+  const recorded = new Set<string>();
+  for (const o of original) {
+    const k = key(o.element, o.id);
+    const pin = now.get(k);
+    if (!stillThere(o, current)) gone.add(o);
+    else if (changedSince(o, pin)) {
+      changed.push(`${pinLabel({ kind: o.element, ...(o.id === undefined ? {} : { id: o.id }) })} (now ${pin?.text ?? 'absent'})`);
+      continue;
+    } else recorded.add(k);
+    entries.push(o);
+  }
+  const cpuPins: CpuPin[] = current.cpuPins.filter((p) => !recorded.has(pinKey(p)));
+  const nodePins: NodePin[] = current.nodePins.filter((p) => !recorded.has(pinKey(p)));
+  for (const o of entries) {
+    if (gone.has(o)) continue;
     const set = parseCpuset(o.value);
     const id = o.id === undefined ? {} : { id: o.id };
     if (CPU_KINDS.has(o.element)) {
@@ -66,7 +111,37 @@ function originalPins(current: DomainPins, original: readonly OriginalPin[]): { 
       nodePins.push({ kind: o.element as NodePin['kind'], ...id, ...(cell === undefined ? {} : { cell }), nodes: set, text: o.value, ...(o.mode ? { mode: o.mode } : {}) });
     }
   }
-  return { pins: { ...current, cpuPins, nodePins }, recorded };
+  return { pins: { ...current, cpuPins, nodePins }, recorded, gone, entries, changed };
+}
+
+/**
+ * The record to write with `changes` applied to `current`: each entry's
+ * original, and as its written value what the output holds. Entries that no
+ * longer apply stay as they are; a pin changed since repin wrote it, or not
+ * named yet, is recorded as if for the first time (its current value is its
+ * original); a pin that is absent and was not recorded has nothing to record.
+ */
+export function nextRecord(current: DomainPins, intent: Intent, changes: readonly Change[]): OriginalPin[] {
+  const now = new Map<string, Pin>([...current.cpuPins, ...current.nodePins].map((p) => [pinKey(p), p]));
+  const changed = new Map(changes.map((c) => [key(c.element, c.id), c]));
+  const written = (k: string): string | null => {
+    const change = changed.get(k);
+    return change ? change.new : (now.get(k)?.text ?? null);
+  };
+  const named = new Set<string>();
+  const record: OriginalPin[] = [];
+  for (const o of intent.entries) {
+    const k = key(o.element, o.id);
+    named.add(k);
+    record.push(intent.gone.has(o) ? o : { element: o.element, ...(o.id === undefined ? {} : { id: o.id }), value: o.value, ...(o.mode ? { mode: o.mode } : {}), written: written(k) });
+  }
+  for (const pin of [...current.cpuPins, ...current.nodePins]) {
+    const k = pinKey(pin);
+    if (named.has(k)) continue;
+    const mode = 'mode' in pin && pin.mode ? { mode: pin.mode } : {};
+    record.push({ element: pin.kind, ...(pin.id === undefined ? {} : { id: pin.id }), value: pin.text, ...mode, written: written(k) });
+  }
+  return record;
 }
 
 /**
@@ -75,8 +150,8 @@ function originalPins(current: DomainPins, original: readonly OriginalPin[]): { 
  * Deterministic, so planning the output again on the same host changes
  * nothing. Changes are relative to the current XML.
  */
-export function planFromOriginal(current: DomainPins, original: readonly OriginalPin[], host: Host, options: PlanOptions): Plan {
-  const { pins: orig, recorded } = originalPins(current, original);
+export function planFromOriginal(current: DomainPins, intent: Intent, host: Host, options: PlanOptions): Plan {
+  const { pins: orig, recorded } = intent;
   const fromOriginal = planDomain(orig, host, options);
   if (fromOriginal.outcome === 'refused') return { ...fromOriginal, changes: [] };
 
@@ -100,4 +175,22 @@ export function planFromOriginal(current: DomainPins, original: readonly Origina
     changes.push({ element, ...id, old: now?.text ?? null, new: want.value, rule: want.rule, ...(want.mode ? { mode: want.mode } : {}) });
   }
   return { ...fromOriginal, outcome: planOutcome(changes, undefined), changes, notes: [...fromOriginal.notes] };
+}
+
+/**
+ * Apply changes repin made elsewhere (the hook's, to a saved definition) and
+ * keep the document's record true to them, as a rewrite by the filter would.
+ */
+export function applyOwnChanges(doc: Document, changes: readonly Change[]): Document {
+  const pins = readDomainPins(doc);
+  const original = readOriginal(doc);
+  applyChanges(doc, changes);
+  if (original) writeOriginal(doc, nextRecord(pins, readIntent(pins, original), changes), true);
+  return doc;
+}
+
+/** Record `original` in a document without a record, with what the document holds as the written values. */
+export function recordFirst(doc: Document, original: readonly OriginalPin[]): boolean {
+  const pins = readDomainPins(doc);
+  return writeOriginal(doc, nextRecord(pins, readIntent(pins, original), []));
 }

@@ -11,13 +11,18 @@ import type { PinKind } from './domain-pins.js';
 import type { DomainOverride } from './config.js';
 
 /**
- * The original placement, one text entry per pin (`vcpupin#0=20;`): a
- * 512-vCPU guest carries ~12 KiB instead of an element per pin, which cost
- * ~14 ms to build and print in the hook. Records in the per-pin layout of
- * ORIGINAL_NS_V1 (earlier repin builds) are still read.
+ * The original placement, one text entry per pin (`vcpupin#0=20:0;`): the
+ * original, and after `>` what repin last wrote there when that differs from
+ * it (`none`: it released the element). A 512-vCPU guest carries ~12 KiB
+ * instead of an element per pin, which cost ~14 ms to build and print in the
+ * hook. Records of ORIGINAL_NS_V2 (no written values) and ORIGINAL_NS_V1 (an
+ * element per pin), from earlier repin builds, are still read.
  */
-export const ORIGINAL_NS = 'urn:repin:original:2';
+export const ORIGINAL_NS = 'urn:repin:original:3';
+export const ORIGINAL_NS_V2 = 'urn:repin:original:2';
 export const ORIGINAL_NS_V1 = 'urn:repin:original:1';
+/** Every version's namespace starts so: one from a newer build is recognised as a record, and kept. */
+const ORIGINAL_FAMILY = 'urn:repin:original:';
 export const POLICY_NS = 'urn:repin:policy:1';
 
 /** Namespaces of managers that place pins themselves; repin leaves their domains alone by default. */
@@ -33,6 +38,12 @@ export interface OriginalPin {
   readonly value: string;
   /** numatune memory/memnode mode, so a removed element can be recreated as it was. */
   readonly mode?: string;
+  /**
+   * What repin last wrote there (null: it released the element); undefined in
+   * records of earlier builds, which did not say: such an entry is taken as
+   * still as repin left it.
+   */
+  readonly written?: string | null;
 }
 
 function metadataChildren(doc: Document): Element[] {
@@ -52,24 +63,36 @@ export function foreignManager(doc: Document): string | undefined {
 
 const PIN_KINDS: ReadonlySet<string> = new Set<PinKind>(['vcpu', 'vcpupin', 'emulatorpin', 'iothreadpin', 'numatune', 'memnode', 'memdev']);
 
-/** One entry: `kind[#id]=value[@mode]`. A cpuset or nodeset never holds `;`, `=`, `@` or `#`. */
-const ENTRY = /^([a-z]+)(?:#(\d+))?=([^;=@#]*)(?:@([a-z]+))?$/;
+/** One entry: `kind[#id]=value[@mode][:written]`; `:`, unlike `>`, needs no escaping in XML text. A cpuset or nodeset never holds `;`, `=`, `@`, `#` or `:`. */
+const ENTRY = /^([a-z]+)(?:#(\d+))?=([^;=@#:]*)(?:@([a-z]+))?(?::([^;=@#:]*))?$/;
+/** The written value of a released element. */
+const RELEASED = 'none';
 
-/** The record's pins, or undefined when there is none or it is damaged or from a newer repin (then it is ignored, not trusted, and kept: see writeOriginal). */
+const recordElements = (doc: Document): Element[] => metadataChildren(doc).filter((e) => (e.namespaceURI ?? '').startsWith(ORIGINAL_FAMILY));
+
+/**
+ * The record's pins, or undefined when there is none or it is damaged or from a
+ * newer repin (then it is ignored, not trusted, and kept: see writeOriginal).
+ * Entries of a current record always carry `written`.
+ */
 export function readOriginal(doc: Document): OriginalPin[] | undefined {
-  const children = metadataChildren(doc);
-  const record = children.find((e) => e.namespaceURI === ORIGINAL_NS);
-  if (!record) {
-    const v1 = children.find((e) => e.namespaceURI === ORIGINAL_NS_V1);
-    return v1 ? readOriginalV1(v1) : undefined;
-  }
+  const records = recordElements(doc);
+  if (records.some((e) => e.namespaceURI !== ORIGINAL_NS && e.namespaceURI !== ORIGINAL_NS_V2 && e.namespaceURI !== ORIGINAL_NS_V1)) return undefined;
+  const newest = [ORIGINAL_NS, ORIGINAL_NS_V2, ORIGINAL_NS_V1].map((ns) => records.find((e) => e.namespaceURI === ns)).find((e) => e !== undefined);
+  if (!newest) return undefined;
+  return newest.namespaceURI === ORIGINAL_NS_V1 ? readOriginalV1(newest) : readEntries(newest.textContent ?? '', newest.namespaceURI === ORIGINAL_NS);
+}
+
+function readEntries(text: string, withWritten: boolean): OriginalPin[] | undefined {
   const pins: OriginalPin[] = [];
-  for (const entry of (record.textContent ?? '').split(';')) {
+  for (const entry of text.split(';')) {
     if (entry.trim() === '') continue;
     const match = ENTRY.exec(entry.trim());
     if (!match || !PIN_KINDS.has(match[1] ?? '') || !validSet(match[3] ?? '')) return undefined;
-    const [, element, id, value = '', mode] = match;
-    pins.push({ element: element as PinKind, value, ...(id !== undefined ? { id: Number(id) } : {}), ...(mode ? { mode } : {}) });
+    const [, element, id, value = '', mode, written] = match;
+    if (written !== undefined && (!withWritten || (written !== RELEASED && !validSet(written)))) return undefined;
+    const pin: OriginalPin = { element: element as PinKind, value, ...(id !== undefined ? { id: Number(id) } : {}), ...(mode ? { mode } : {}) };
+    pins.push(withWritten ? { ...pin, written: written === RELEASED ? null : (written ?? value) } : pin);
   }
   return pins;
 }
@@ -97,19 +120,37 @@ function validSet(value: string): boolean {
   }
 }
 
+/** One entry as text; the written value only when it differs from the original. */
+function entryText(pin: OriginalPin): string {
+  const written = pin.written === undefined || pin.written === pin.value ? '' : `:${pin.written ?? RELEASED}`;
+  return `${pin.element}${pin.id === undefined ? '' : `#${pin.id}`}=${pin.value}${pin.mode === undefined ? '' : `@${pin.mode}`}${written};`;
+}
+
 /**
- * Append the original-placement record to <metadata> (created if missing); false,
- * and nothing written, when the domain already has a record readOriginal could not
- * read. libvirt keeps only the first element of each namespace in <metadata>
- * (virXMLNodeSanitizeNamespaces, src/util/virxml.c), so a second record would be
- * dropped; and an unreadable one may come from a newer repin, or be the only trace
- * of the true original, so it is not this build's to replace.
+ * Write the original-placement record into <metadata> (created if missing). With
+ * `replace` (the caller read the record with readOriginal) it takes the place of
+ * the one there, whatever its version; otherwise it is only added to a domain
+ * without one. False, and nothing written, when the domain has a record
+ * readOriginal could not read. libvirt keeps only the first element of each
+ * namespace in <metadata> (virXMLNodeSanitizeNamespaces, src/util/virxml.c), so a
+ * second record would be dropped; and an unreadable one may come from a newer
+ * repin, or be the only trace of the true original, so it is not this build's to
+ * replace.
  */
-export function writeOriginal(doc: Document, pins: readonly OriginalPin[]): boolean {
+export function writeOriginal(doc: Document, pins: readonly OriginalPin[], replace = false): boolean {
   const domain = doc.documentElement;
   if (!domain) return false;
-  if (metadataChildren(doc).some((e) => e.namespaceURI === ORIGINAL_NS || e.namespaceURI === ORIGINAL_NS_V1)) return false;
+  const existing = recordElements(doc);
+  if (existing.length > 0 && !replace) return false;
   const text = (value: string): ReturnType<Document['createTextNode']> => doc.createTextNode(value);
+  const record = doc.createElementNS(ORIGINAL_NS, 'repin:original');
+  record.appendChild(text(`${pins.map((pin) => `\n      ${entryText(pin)}`).join('')}\n    `));
+  const [first, ...others] = existing;
+  if (first) {
+    first.parentNode?.replaceChild(record, first);
+    for (const other of others) other.parentNode?.removeChild(other);
+    return true;
+  }
   let metadata = selectElement('/domain/metadata', doc);
   if (!metadata) {
     metadata = doc.createElement('metadata');
@@ -118,9 +159,6 @@ export function writeOriginal(doc: Document, pins: readonly OriginalPin[]): bool
     domain.insertBefore(metadata, after?.nextSibling ?? domain.firstChild);
     domain.insertBefore(text('\n  '), metadata);
   }
-  const record = doc.createElementNS(ORIGINAL_NS, 'repin:original');
-  const entries = pins.map((pin) => `\n      ${pin.element}${pin.id === undefined ? '' : `#${pin.id}`}=${pin.value}${pin.mode === undefined ? '' : `@${pin.mode}`};`);
-  record.appendChild(text(`${entries.join('')}\n    `));
   // Keep libvirt's indentation: the record goes where the closing tag's indent was.
   const last = metadata.lastChild;
   if (last && last.nodeType === 3 && (last.nodeValue ?? '').trim() === '') {

@@ -8,9 +8,8 @@ import { readDomainPins, type DomainPins } from './domain-pins.js';
 import { filterDomainXml, type FilterResult } from './filter.js';
 import type { Host } from './host.js';
 import type { Change, Plan, Policy } from './plan.js';
-import { recordOf } from './intent.js';
-import { writeOriginal, type OriginalPin } from './metadata.js';
-import { applyChanges } from './rewrite.js';
+import { applyOwnChanges, recordFirst, recordOf } from './intent.js';
+import type { OriginalPin } from './metadata.js';
 import { parseDomainXml, serializeXml } from './xml.js';
 
 /** Where the saved definition's changes came from. */
@@ -76,7 +75,7 @@ export function planReconcile(xml: string, host: Host, config: Config, policy?: 
     const note = `the hook's recorded changes do not match the saved definition (${misses.join('; ')}): planned afresh`;
     return { ...fresh, plan: { ...fresh.plan, notes: [...fresh.plan.notes, note] }, source: 'fresh' };
   }
-  const candidate = serializeXml(applyChanges(parseDomainXml(xml), recorded));
+  const candidate = serializeXml(applyOwnChanges(parseDomainXml(xml), recorded));
   // The saved definition records the same original placement the hook recorded live: its pins
   // from before the changes (not the candidate's, which already carry them).
   const original = recordOf(fresh.pins);
@@ -91,5 +90,5 @@ export function planReconcile(xml: string, host: Host, config: Config, policy?: 
 /** `xml` with the original-placement record, unless it has one already. */
 function withOriginal(xml: string, original: readonly OriginalPin[]): string {
   const doc = parseDomainXml(xml);
-  return writeOriginal(doc, original) ? serializeXml(doc) : xml;
+  return recordFirst(doc, original) ? serializeXml(doc) : xml;
 }

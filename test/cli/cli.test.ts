@@ -30,7 +30,7 @@ describe('cli: repin plan / rewrite / check / host', () => {
     expect(pins).to.have.length(8);
     // The rest is the original placement, recorded once in the metadata.
     const record = changed.filter((l) => !l.includes('<vcpupin'));
-    expect(record.every((l) => l.startsWith('+') && (l.includes('repin:original') || /^\+\s+[a-z]+(#\d+)?=[\d,-]+;$/.test(l))), record.join('\n')).to.equal(true);
+    expect(record.every((l) => l.startsWith('+') && (l.includes('repin:original') || /^\+\s+[a-z]+(#\d+)?=[\d,-]+(:([\d,-]+|none))?;$/.test(l))), record.join('\n')).to.equal(true);
   });
 
   it('plan reads stdin with -', async () => {

@@ -8,7 +8,7 @@ import { parseConfig } from '../../src/core/config.js';
 import { childElements, selectElement } from '../../src/core/dom.js';
 import { filterDomainXml } from '../../src/core/filter.js';
 import { hostFromProfile } from '../../src/core/host-json.js';
-import { ORIGINAL_NS, ORIGINAL_NS_V1, readOriginal, writeOriginal } from '../../src/core/metadata.js';
+import { ORIGINAL_NS, ORIGINAL_NS_V1, ORIGINAL_NS_V2, readOriginal, writeOriginal, type OriginalPin } from '../../src/core/metadata.js';
 import { parseDomainXml } from '../../src/core/xml.js';
 
 const PINNED = readFileSync('test/fixtures/reliability/pinned.xml', 'utf8');
@@ -17,21 +17,51 @@ const withRecord = (record: string): string => PINNED.replace('</metadata>', `  
 /** The <metadata> children in repin's original-placement namespaces, as printed. */
 const records = (doc: Document): string[] =>
   childElements(selectElement('/domain/metadata', doc) ?? doc.createElement('none'))
-    .filter((e) => e.namespaceURI === ORIGINAL_NS || e.namespaceURI === ORIGINAL_NS_V1)
+    .filter((e) => (e.namespaceURI ?? '').startsWith('urn:repin:original:'))
     .map((e) => new XMLSerializer().serializeToString(e));
 
 const unreadable: [string, string][] = [
   ['an entry kind a newer repin writes', `<repin:original xmlns:repin='${ORIGINAL_NS}'>vcpupin#0=20;cachetune#0=20-23;</repin:original>`],
   ['a damaged cpuset', `<repin:original xmlns:repin='${ORIGINAL_NS}'>vcpupin#0=20-;</repin:original>`],
+  ['a namespace a newer repin writes', `<repin:original xmlns:repin='urn:repin:original:4'>vcpupin#0=20:0;</repin:original>`],
+  ['a damaged written value', `<repin:original xmlns:repin='${ORIGINAL_NS}'>vcpupin#0=20:x;</repin:original>`],
+  ['a written value in a record of a build that wrote none', `<repin:original xmlns:repin='${ORIGINAL_NS_V2}'>vcpupin#0=20:0;</repin:original>`],
   ['a damaged record in the earlier per-pin layout', `<repin:original xmlns:repin='${ORIGINAL_NS_V1}'><repin:pin element='vcpupin' id='0' value='x'/></repin:original>`],
 ];
 
 describe('metadata: the original-placement record', () => {
+  const pins: OriginalPin[] = [
+    { element: 'vcpupin', id: 0, value: '20', written: '0' },
+    { element: 'vcpupin', id: 1, value: '21', written: '21' },
+    { element: 'emulatorpin', value: '0-1', written: null },
+    { element: 'numatune', value: '0', mode: 'strict', written: '1' },
+  ];
+
   it('a domain without a record gets one, which reads back as the pins written', () => {
     const doc = parseDomainXml(PINNED);
-    expect(writeOriginal(doc, [{ element: 'vcpupin', id: 0, value: '20' }, { element: 'numatune', value: '0', mode: 'strict' }])).to.equal(true);
+    expect(writeOriginal(doc, pins)).to.equal(true);
     expect(records(doc)).to.have.length(1);
+    expect(readOriginal(doc)).to.deep.equal(pins);
+  });
+
+  it('prints a written value only where it differs from the original (`none`: released)', () => {
+    const doc = parseDomainXml(PINNED);
+    writeOriginal(doc, pins);
+    expect(records(doc)[0]).to.match(/vcpupin#0=20:0;\s*vcpupin#1=21;\s*emulatorpin=0-1:none;\s*numatune=0@strict:1;/);
+  });
+
+  it('an entry of a current record without a written value was written as its original', () => {
+    const doc = parseDomainXml(withRecord(`<repin:original xmlns:repin='${ORIGINAL_NS}'>memdev#0=3; vcpu=0-7:none;</repin:original>`));
+    expect(readOriginal(doc)).to.deep.equal([{ element: 'memdev', id: 0, value: '3', written: '3' }, { element: 'vcpu', value: '0-7', written: null }]);
+  });
+
+  it('a urn:repin:original:2 record reads without written values, and is replaced (not joined) by a current one', () => {
+    const doc = parseDomainXml(withRecord(`<repin:original xmlns:repin='${ORIGINAL_NS_V2}'>vcpupin#0=20;numatune=0@strict;</repin:original>`));
     expect(readOriginal(doc)).to.deep.equal([{ element: 'vcpupin', id: 0, value: '20' }, { element: 'numatune', value: '0', mode: 'strict' }]);
+    expect(writeOriginal(doc, pins)).to.equal(false);
+    expect(writeOriginal(doc, pins, true)).to.equal(true);
+    expect(records(doc)).to.have.length(1);
+    expect(readOriginal(doc)).to.deep.equal(pins);
   });
 
   for (const [what, record] of unreadable) {

@@ -232,7 +232,7 @@ export interface JournalChange {
   readonly new: string | null;
 }
 
-const ORIGINAL_NS = 'urn:repin:original:2';
+const ORIGINAL_NS = 'urn:repin:original:3';
 
 /** Child elements named `name`; an unprefixed name matches only elements in no namespace, as libvirt's XPath does. */
 function children(parent: Element | null | undefined, name: string): Element[] {
