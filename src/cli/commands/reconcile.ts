@@ -24,6 +24,7 @@ import { DEFAULT_CONNECT, virsh, VirshError, type Virsh } from '../../io/virsh.j
 import { parseDomainXml } from '../../core/xml.js';
 import { EXIT, ExitCode } from '../exit.js';
 import { withPlanningOptions, type PlanningArgs } from '../options.js';
+import { guestCpusetOutside } from '../outside.js';
 import { renderPlan } from '../render-plan.js';
 
 interface Args extends PlanningArgs {
@@ -321,7 +322,9 @@ export function reconcileCommand(io: Io): CommandModule<object, Args> {
       const choice = explicitHost
         ? { host: args.host, hostRoot: args['host-root'], hostCpus: args['host-cpus'] }
         : { host: io.env.REPIN_HOST, hostRoot: io.env.REPIN_HOST_ROOT };
-      const host = chooseHost(choice, io.fsRoot);
+      // A systemd service, not the daemon's child: guests' cgroup as the hook sees it.
+      const outside = guestCpusetOutside(io);
+      const host = chooseHost(choice, io.fsRoot, outside);
       const spoolDir = args['spool-dir'] ?? config.spoolDir;
       // Other guests' occupancy as the hook reads it, on this machine or a --host-root tree.
       const local = args.host === undefined && args['host-cpus'] === undefined;
@@ -331,7 +334,7 @@ export function reconcileCommand(io: Io): CommandModule<object, Args> {
         io,
         virsh: virsh({ connect: args.connect, timeoutMs: parseDuration(args['virsh-timeout'], '--virsh-timeout'), env: io.env }),
         config,
-        host: explicitHost ? () => host : () => chooseHost(choice, io.fsRoot),
+        host: explicitHost ? () => host : () => chooseHost(choice, io.fsRoot, outside),
         occupied,
         claims: new Map(),
         ...(args.policy ? { policy: args.policy } : {}),
