@@ -5,7 +5,9 @@ Runs on the destination, so each plan uses the destination's own
 /etc/libvirt/repin.json (policy, pools, per-domain overrides) exactly as its
 hook would. Usage: repin-audit-plan.py WORKDIR REPIN TARGET
 WORKDIR holds host.json (this host's profile) and domains.json
-([{"source", "name", "xml"}]). Prints a JSON list of verdicts.
+([{"source", "name", "xml", "planned"}]: planned is "live" for the migratable
+live XML of a running guest, "saved" for a shut-off guest's saved definition).
+Prints a JSON list of verdicts.
 """
 import json
 import os
@@ -28,7 +30,7 @@ def plan_one(workdir, repin, target, index, domain):
     argv = [repin, "plan", xml_path, "--host", os.path.join(workdir, "host.json"), "--json"]
     proc = subprocess.run(argv, capture_output=True, text=True, check=False)
     entry = {"vm": domain["name"], "source": domain["source"], "target": target,
-             "exit": proc.returncode}
+             "planned": domain.get("planned", "saved"), "exit": proc.returncode}
     try:
         plan = json.loads(proc.stdout)
     except ValueError:

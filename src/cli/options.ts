@@ -8,6 +8,7 @@ import { runDir, withLocalOccupancy } from '../io/local-occupancy.js';
 import { configPath, loadConfig } from '../io/config-file.js';
 import { chooseHost } from '../io/host-source.js';
 import type { Io } from '../io/process-io.js';
+import { guestCpusetOutside } from './outside.js';
 
 export interface PlanningArgs {
   policy?: Policy;
@@ -38,7 +39,7 @@ export interface Planning {
 
 export function resolvePlanning(args: PlanningArgs, io: Io): Planning {
   const config = loadConfig(configPath(io.env, args.config), { mustExist: args.config !== undefined });
-  const host = chooseHost({ host: args.host, hostRoot: args['host-root'], hostCpus: args['host-cpus'] }, io.fsRoot);
+  const host = chooseHost({ host: args.host, hostRoot: args['host-root'], hostCpus: args['host-cpus'] }, io.fsRoot, guestCpusetOutside(io));
   const local = args.host === undefined && args['host-cpus'] === undefined;
   const root = args['host-root'] ?? io.fsRoot;
   const enrich = local ? (pins: DomainPins, base: Host): Host => withLocalOccupancy(root, runDir(io.env), pins, base) : undefined;

@@ -22,12 +22,13 @@ export function recordOf(pins: DomainPins): OriginalPin[] {
 }
 
 /**
- * Whether the current definition still has what a record entry pins: the
+ * Whether the current definition still has what a record entry pins (or a
+ * pin from another definition of the same domain, src/core/reconcile-live.ts): the
  * vCPU, I/O thread, guest cell or memory device may have gone since (vCPUs
  * or DIMMs unplugged, `virsh iothreaddel`), and numad may place the vCPUs or
  * memory now (`placement='auto'`): such an entry is left out, not restored.
  */
-function stillThere(entry: OriginalPin, current: DomainPins): boolean {
+export function stillThere(entry: OriginalPin, current: DomainPins): boolean {
   const id = entry.id ?? -1;
   switch (entry.element) {
     case 'vcpu':

@@ -1,10 +1,13 @@
 // Plan a saved (inactive) definition after a migration: make its pins what
 // the live guest got wherever the two had the same pins. When the changes
 // the hook recorded apply to the saved XML as they stand (same element, id
-// and old value), apply exactly those; otherwise plan afresh. Pure.
+// and old value), apply exactly those; else, for a guest running here, the
+// pins it runs with; otherwise plan afresh, around other guests' CPUs. Pure.
 import type { Config } from './config.js';
 import { parseCpuset } from './cpuset.js';
 import { readDomainPins, type DomainPins } from './domain-pins.js';
+import { withClaims, type Claims } from './reconcile-claims.js';
+import { liveChanges, sameIds } from './reconcile-live.js';
 import { filterDomainXml, type FilterResult } from './filter.js';
 import type { Host } from './host.js';
 import type { Change, Plan, Policy } from './plan.js';
@@ -13,7 +16,17 @@ import type { OriginalPin } from './metadata.js';
 import { parseDomainXml, serializeXml } from './xml.js';
 
 /** Where the saved definition's changes came from. */
-export type ReconcileSource = 'recorded' | 'recorded+fresh' | 'fresh';
+export type ReconcileSource = 'recorded' | 'recorded+fresh' | 'live' | 'live+fresh' | 'fresh';
+
+/** What reconcile knows besides the saved XML and the host (already holding other running guests' CPUs). */
+export interface ReconcileInputs {
+  /** The changes the hook made to the live XML on arrival (its reconcile request). */
+  readonly recorded?: readonly Change[];
+  /** The definition the guest runs with here (`virsh dumpxml`); for a shut-off guest, the saved one. */
+  readonly live?: string;
+  /** Other saved definitions' dedicated CPUs: a rewrite avoids them, a definition that fits is not moved off them. */
+  readonly claims?: Claims;
+}
 
 export interface ReconcileResult extends FilterResult {
   readonly source: ReconcileSource;
@@ -34,11 +47,7 @@ const key = (c: { element: string; id?: number }): string => `${c.element}/${c.i
 /** Same ids, however written; an absent element matches only a change that creates one. */
 function sameSet(text: string | undefined, old: string | null): boolean {
   if (text === undefined || old === null) return text === undefined && old === null;
-  try {
-    return parseCpuset(text).equals(parseCpuset(old));
-  } catch {
-    return false;
-  }
+  return sameIds(text, old);
 }
 
 /** The recorded changes that do not apply to these pins, as short labels; empty when all apply. */
@@ -64,27 +73,72 @@ export function mergeChanges(first: readonly Change[], then: readonly Change[]):
   return [...merged.values()];
 }
 
-export function planReconcile(xml: string, host: Host, config: Config, policy?: Policy, recorded: readonly Change[] = []): ReconcileResult {
+export function planReconcile(xml: string, host: Host, config: Config, policy?: Policy, inputs: ReconcileInputs = {}): ReconcileResult {
   const probe = readDomainPins(parseDomainXml(xml));
   const here = hostWithoutDomain(host, probe.name);
-  const fresh = filterDomainXml(xml, here, config, policy);
+  const fits = filterDomainXml(xml, here, config, policy);
   // Fits already, or refused: nothing of the recording can make it better.
-  if (fresh.plan.outcome !== 'rewritten' || recorded.length === 0) return { ...fresh, source: 'fresh' };
-  const misses = unmatchedChanges(fresh.pins, recorded);
-  if (misses.length > 0) {
-    const note = `the hook's recorded changes do not match the saved definition (${misses.join('; ')}): planned afresh`;
-    return { ...fresh, plan: { ...fresh.plan, notes: [...fresh.plan.notes, note] }, source: 'fresh' };
+  if (fits.plan.outcome !== 'rewritten') return { ...fits, source: 'fresh' };
+  const fresh = freshAroundClaims(xml, here, config, policy, inputs.claims, fits);
+  const recorded = inputs.recorded ?? [];
+  const notes: string[] = [];
+  if (recorded.length > 0) {
+    const misses = unmatchedChanges(fresh.pins, recorded);
+    if (misses.length === 0) {
+      const found = fromChanges(xml, here, config, policy, fresh, recorded, 'recorded');
+      if (found) return found;
+    } else {
+      notes.push(`the hook's recorded changes do not match the saved definition (${misses.join('; ')})`);
+    }
   }
-  const candidate = serializeXml(applyOwnChanges(parseDomainXml(xml), recorded));
+  if (inputs.live !== undefined) {
+    const changes = liveChanges(fresh.pins, readDomainPins(parseDomainXml(inputs.live)));
+    const found = changes.length > 0 ? fromChanges(xml, here, config, policy, fresh, changes, 'live') : undefined;
+    if (found) return notes.length === 0 ? found : { ...found, plan: { ...found.plan, notes: [...notes.map((n) => `${n}: took the pins the guest runs with`), ...found.plan.notes] } };
+  }
+  if (notes.length > 0) notes[notes.length - 1] += ': planned afresh';
+  return { ...fresh, plan: { ...fresh.plan, notes: [...fresh.plan.notes, ...notes] }, source: 'fresh' };
+}
+
+/**
+ * A fresh plan whose substitutes also keep off other saved definitions'
+ * dedicated CPUs. Those claims only steer where moved pins go: a pin that fits
+ * around the running guests stays (those guests may never run together), and
+ * when the claims leave no room, the plan is the one without them, saying so.
+ */
+function freshAroundClaims(xml: string, here: Host, config: Config, policy: Policy | undefined, claims: Claims | undefined, fits: FilterResult): FilterResult {
+  const planning = claims ? withClaims(here, claims, fits.pins.uuid.toLowerCase()) : here;
+  if (planning === here) return fits;
+  const around = filterDomainXml(xml, planning, config, policy);
+  if (around.plan.outcome !== 'rewritten') {
+    const note = `no room around other saved definitions' dedicated CPUs (${around.plan.refusal ?? around.plan.outcome}): planned around running guests only`;
+    return { ...fits, plan: { ...fits.plan, notes: [...fits.plan.notes, note] } };
+  }
+  const needed = new Set(fits.plan.changes.map(key));
+  const changes = around.plan.changes.filter((c) => needed.has(key(c)));
+  if (changes.length === around.plan.changes.length) return around;
+  const doc = applyOwnChanges(parseDomainXml(xml), changes);
+  recordFirst(doc, recordOf(fits.pins));
+  return { ...around, plan: { ...around.plan, changes }, output: serializeXml(doc) };
+}
+
+/** The saved XML with `changes` applied, and whatever still misfits planned afresh; undefined when that does not fit. */
+function fromChanges(xml: string, here: Host, config: Config, policy: Policy | undefined, fresh: FilterResult, changes: readonly Change[], source: 'recorded' | 'live'): ReconcileResult | undefined {
+  let candidate: string;
+  try {
+    candidate = serializeXml(applyOwnChanges(parseDomainXml(xml), changes));
+  } catch {
+    return undefined;
+  }
   // The saved definition records the same original placement the hook recorded live: its pins
   // from before the changes (not the candidate's, which already carry them).
   const original = recordOf(fresh.pins);
   const after = filterDomainXml(candidate, here, config, policy, { originalRecord: original });
-  if (after.plan.outcome !== 'unchanged' && after.plan.outcome !== 'rewritten') return { ...fresh, source: 'fresh' };
+  if (after.plan.outcome !== 'unchanged' && after.plan.outcome !== 'rewritten') return undefined;
   const more = after.plan.outcome === 'rewritten';
-  const changes = more ? mergeChanges(recorded, after.plan.changes) : [...recorded];
-  const plan: Plan = { ...fresh.plan, outcome: 'rewritten', changes, notes: after.plan.notes };
-  return { plan, pins: fresh.pins, output: after.output ?? withOriginal(candidate, original), shadow: fresh.shadow, source: more ? 'recorded+fresh' : 'recorded' };
+  const merged = more ? mergeChanges(changes, after.plan.changes) : [...changes];
+  const plan: Plan = { ...fresh.plan, outcome: 'rewritten', changes: merged, notes: after.plan.notes };
+  return { plan, pins: fresh.pins, output: after.output ?? withOriginal(candidate, original), shadow: fresh.shadow, source: more ? `${source}+fresh` : source };
 }
 
 /** `xml` with the original-placement record, unless it has one already. */

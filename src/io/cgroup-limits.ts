@@ -6,7 +6,9 @@
 // process's cgroup either: a hook inherits libvirtd's, but when libvirt
 // manages cpuset cgroups (qemu.conf `cgroup_controllers`, the default) each
 // guest gets one under the machine partition, outside the daemon's
-// (docs/libvirt-hooks.md).
+// (docs/libvirt-hooks.md). When libvirt does not, guests share the daemon's
+// cgroup: a hook is in it already; a command run from a shell, ssh or a
+// service is not, and reads the daemon's instead (src/cli/outside.ts).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CpuSet } from '../core/cpuset.js';
@@ -21,11 +23,19 @@ export interface Limits {
 /**
  * Whether libvirt's QEMU driver gives guests cpuset cgroups of their own:
  * `cgroup_controllers` in qemu.conf lists "cpuset", or is not set (libvirt's
- * default list has it). An unreadable file counts as the default.
+ * default list has it). A missing file is libvirt's default; one this
+ * process may not read is an error (the hook runs as root, so it can);
+ * commands outside the hook count it as the default and say so.
  */
 export function libvirtManagesCpuset(root: string): boolean {
-  const text = readText(join(root, 'etc/libvirt/qemu.conf'));
-  if (text === undefined) return true;
+  const text = readText(join(root, QEMU_CONF));
+  return text === undefined || cpusetInConf(text);
+}
+
+export const QEMU_CONF = 'etc/libvirt/qemu.conf';
+
+/** Whether qemu.conf's text leaves libvirt managing cpuset cgroups. */
+export function cpusetInConf(text: string): boolean {
   // libvirt's config syntax: `key = [ "a", "b" ]`, possibly over several lines, `#` comments.
   const uncommented = text
     .split('\n')
@@ -42,9 +52,9 @@ export function readGuestCpuset(root: string): Limits {
 }
 
 /** Which cgroup to read under a hierarchy's mount `base`, given this process's path in it. */
-type Placement = (base: string, ownPath: string) => string;
+export type Placement = (base: string, ownPath: string) => string;
 
-const ownCgroup: Placement = (_base, ownPath) => ownPath;
+export const ownCgroup: Placement = (_base, ownPath) => ownPath;
 
 /**
  * libvirt's default partition, /machine: systemd-machined's machine.slice, or a
@@ -52,11 +62,11 @@ const ownCgroup: Placement = (_base, ownPath) => ownPath;
  * either, what it would inherit: the mount's root (in a container with its own
  * cgroup namespace, the container's cgroup).
  */
-const machinePartition: Placement = (base) => ['/machine.slice', '/machine'].find((dir) => existsSync(join(base, dir))) ?? '/';
+export const machinePartition: Placement = (base) => ['/machine.slice', '/machine'].find((dir) => existsSync(join(base, dir))) ?? '/';
 
-/** The cpuset of each hierarchy named in /proc/self/cgroup (v1, v2 or hybrid), intersected. */
-export function readCgroupCpuset(root: string, placement: Placement = ownCgroup): Limits {
-  const text = readText(join(root, 'proc/self/cgroup')) ?? '';
+/** The cpuset of each hierarchy named in /proc/self/cgroup (or another process's), v1, v2 or hybrid, intersected. */
+export function readCgroupCpuset(root: string, placement: Placement = ownCgroup, procCgroup = 'proc/self/cgroup'): Limits {
+  const text = readText(join(root, procCgroup)) ?? '';
   const limits: Limits = {};
   const add = (found: Found | undefined, key: 'cpus' | 'mems'): void => {
     if (!found) return;

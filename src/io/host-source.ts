@@ -5,6 +5,7 @@ import { parseCpuset } from '../core/cpuset.js';
 import { HostError } from '../core/errors.js';
 import { flatHost, type Host } from '../core/host.js';
 import { hostFromProfile } from '../core/host-json.js';
+import type { Limits } from './cgroup-limits.js';
 import { readHost } from './host-sysfs.js';
 
 export interface HostChoice {
@@ -29,8 +30,9 @@ export function loadHostProfile(path: string): Host {
   return hostFromProfile(value, path);
 }
 
-export function chooseHost(choice: HostChoice, fsRoot: string): Host {
+/** `guestCpuset`: for commands that are not libvirt's hook (src/cli/outside.ts). */
+export function chooseHost(choice: HostChoice, fsRoot: string, guestCpuset?: (root: string) => Limits): Host {
   if (choice.host !== undefined) return loadHostProfile(choice.host);
   if (choice.hostCpus !== undefined) return flatHost(parseCpuset(choice.hostCpus, '--host-cpus'), `cpus ${choice.hostCpus}`);
-  return readHost(choice.hostRoot ?? fsRoot);
+  return readHost(choice.hostRoot ?? fsRoot, undefined, guestCpuset);
 }

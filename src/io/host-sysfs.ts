@@ -6,25 +6,28 @@
 import { CpuSet } from '../core/cpuset.js';
 import { HostError, RepinError } from '../core/errors.js';
 import type { Host, HostCpu, HostNode } from '../core/host.js';
-import { readGuestCpuset } from './cgroup-limits.js';
+import { readGuestCpuset, type Limits } from './cgroup-limits.js';
 import { listIds, readId, readList, readText, under } from './sysfs-files.js';
 
-/** Read the host this process runs on; `root` is `/` outside tests. */
-export function readHost(root: string, name?: string): Host {
+/**
+ * Read the host this process runs on; `root` is `/` outside tests. `guestCpuset`:
+ * how to find the guests' cgroup (a command that is not the hook passes its own).
+ */
+export function readHost(root: string, name?: string, guestCpuset: (root: string) => Limits = readGuestCpuset): Host {
   try {
-    return readHostUnder(root, name);
+    return readHostUnder(root, name, guestCpuset);
   } catch (err) {
     if (err instanceof RepinError) throw err;
     throw new HostError(`cannot read the host under ${root}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }
 
-function readHostUnder(root: string, name: string | undefined): Host {
+function readHostUnder(root: string, name: string | undefined, guestCpuset: (root: string) => Limits): Host {
   const cpuDir = under(root, 'sys/devices/system/cpu');
   const online = readOnline(cpuDir);
   const placement = readNodes(under(root, 'sys/devices/system/node'), online);
 
-  const cgroup = readGuestCpuset(root);
+  const cgroup = guestCpuset(root);
   const usable = cgroup.cpus ? online.intersect(cgroup.cpus) : online;
   const nodeIds = CpuSet.of(placement.nodes.map((n) => n.id));
   const usableNodes = cgroup.mems ? nodeIds.intersect(cgroup.mems) : nodeIds;

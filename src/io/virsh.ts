@@ -32,6 +32,8 @@ export interface Virsh {
   listAll(): Promise<string[]>;
   /** The saved definition, secrets included so a redefinition loses nothing. */
   dumpInactiveXml(uuid: string): Promise<string>;
+  /** The definition the guest runs with (the saved one when it is shut off); no secrets, only its pins are read. */
+  dumpLiveXml(uuid: string): Promise<string>;
   /** Replace the saved definition (a running guest keeps its live one). */
   defineXml(xml: string): Promise<void>;
   /** `virsh domstate --reason`, e.g. `running (migrated)`; undefined when the domain is not here. */
@@ -79,6 +81,7 @@ export function virsh(options: VirshOptions): Virsh {
     listPersistent: () => uuids(['list', '--all', '--persistent', '--uuid']),
     listAll: () => uuids(['list', '--all', '--uuid']),
     dumpInactiveXml: (uuid) => run(['dumpxml', '--inactive', '--security-info', uuid]),
+    dumpLiveXml: (uuid) => run(['dumpxml', uuid]),
     async domState(uuid) {
       try {
         return (await run(['domstate', '--reason', uuid])).trim();

@@ -6,21 +6,16 @@ import { HostError } from '../../src/core/errors.js';
 import { flatHost, type Host } from '../../src/core/host.js';
 import { hostFromProfile, hostToProfile } from '../../src/core/host-json.js';
 import { readHost } from '../../src/io/host-sysfs.js';
-import { fakeCpus, fakeHostDir, type FakeHostSpec } from '../support/fake-sysfs.js';
+import { fakeCpus, fakeHostDir, fakeHostDirs, type FakeHostSpec } from '../support/fake-sysfs.js';
 
 const SMT16: FakeHostSpec = { sockets: 2, coresPerSocket: 4, threadsPerCore: 2, nodes: 2 };
 const CPU = 'sys/devices/system/cpu';
 
 describe('readHost (sysfs/procfs)', () => {
-  const dirs: string[] = [];
-  const fake = (spec: FakeHostSpec): string => {
-    const dir = fakeHostDir(spec);
-    dirs.push(dir);
-    return dir;
-  };
+  const { make: fake, removeAll } = fakeHostDirs();
   after(function () {
     this.timeout(60_000); // removing trees is slow on loaded VMs
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    removeAll();
   });
 
   /** Hosts compare by their profile: CpuSet caches a lookup table, so deep-equal on objects is wrong. */

@@ -3,7 +3,9 @@
 //   <uuid>.appear-after  N: not listed until the N+1th `list` call
 //   <uuid>.transient     listed by `list --all` but never as persistent
 //   <uuid>.mutate        every dumpxml sees a different definition (someone else edits it)
-//   <uuid>.state         what `domstate --reason` prints (default `running (booted)`)
+//   <uuid>.state         what `domstate --reason` prints (default `running (booted)`); `shut off…`
+//                        leaves it out of `list` without --all (active domains only)
+//   <uuid>.live.xml      what `dumpxml` without --inactive prints (default: <uuid>.xml, as for a shut-off guest)
 // `define FILE` stores the XML and appends it to defined.jsonl; define-delay-ms slows it, define-fails fails it.
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,17 +27,18 @@ const count = (file) => {
   return n;
 };
 const read = (uuid, ext) => (existsSync(join(domains, `${uuid}${ext}`)) ? readFileSync(join(domains, `${uuid}${ext}`), 'utf8') : undefined);
-const uuids = () => readdirSync(domains).filter((n) => n.endsWith('.xml')).map((n) => n.slice(0, -4));
+const uuids = () => readdirSync(domains).filter((n) => n.endsWith('.xml') && !n.endsWith('.live.xml')).map((n) => n.slice(0, -4));
 
 const [command, ...rest] = args;
 if (command === 'list') {
   const calls = count('list-count');
   const shown = uuids().filter((u) => calls > Number(read(u, '.appear-after') ?? 0));
   const persistent = shown.filter((u) => read(u, '.transient') === undefined);
-  process.stdout.write(`${(rest.includes('--persistent') ? persistent : shown).join('\n')}\n\n`);
+  const active = shown.filter((u) => !/^shut off/.test(read(u, '.state') ?? ''));
+  process.stdout.write(`${(rest.includes('--persistent') ? persistent : rest.includes('--all') ? shown : active).join('\n')}\n\n`);
 } else if (command === 'dumpxml') {
   const uuid = rest.at(-1);
-  let xml = read(uuid, '.xml');
+  let xml = (!rest.includes('--inactive') && read(uuid, '.live.xml')) || read(uuid, '.xml');
   if (xml === undefined) fail(`failed to get domain '${uuid}'`);
   if (read(uuid, '.mutate') !== undefined) {
     xml = xml.replace('</domain>', `<!-- edited ${count(`${uuid}.edits`)} --></domain>`);

@@ -28,6 +28,8 @@ export class Bed {
   readonly journal = join(this.dir, 'journal');
   readonly config = join(this.dir, 'repin.json');
   readonly bin = join(this.dir, 'bin');
+  /** This host's /run/libvirt/qemu and /proc, where other running guests are found (test/support/fake-running.ts). */
+  readonly root = join(this.dir, 'root');
 
   constructor(config: object = {}) {
     mkdirSync(join(this.state, 'domains'), { recursive: true });
@@ -42,9 +44,10 @@ export class Bed {
   }
 
   /** A domain libvirt knows, with per-domain fake behaviour (see fake-virsh.mjs). */
-  domain(uuid: string, xml: string, options: { appearAfter?: number; transient?: boolean; mutate?: boolean } = {}): void {
+  domain(uuid: string, xml: string, options: { appearAfter?: number; transient?: boolean; mutate?: boolean; live?: string } = {}): void {
     const base = join(this.state, 'domains', uuid);
     writeFileSync(`${base}.xml`, xml);
+    if (options.live !== undefined) writeFileSync(`${base}.live.xml`, options.live);
     if (options.appearAfter !== undefined) writeFileSync(`${base}.appear-after`, String(options.appearAfter));
     if (options.transient) writeFileSync(`${base}.transient`, '');
     if (options.mutate) writeFileSync(`${base}.mutate`, '');
@@ -67,7 +70,14 @@ export class Bed {
   }
 
   env(): Record<string, string> {
-    return { PATH: `${this.bin}:${process.env.PATH ?? '/usr/bin:/bin'}`, REPIN_CONFIG: this.config, REPIN_HOST: SMALL, FAKE_VIRSH_STATE: this.state };
+    return {
+      PATH: `${this.bin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+      REPIN_CONFIG: this.config,
+      REPIN_HOST: SMALL,
+      REPIN_HOST_ROOT: this.root,
+      REPIN_RUN_DIR: join(this.dir, 'run'),
+      FAKE_VIRSH_STATE: this.state,
+    };
   }
 
   /** repin in process, as an operator runs it, against this bed's fake virsh and config. */

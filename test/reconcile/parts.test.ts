@@ -9,6 +9,9 @@ import { CpuSet } from '../../src/core/cpuset.js';
 import { filterDomainXml } from '../../src/core/filter.js';
 import { hostFromProfile } from '../../src/core/host-json.js';
 import { readOriginal } from '../../src/core/metadata.js';
+import { readDomainPins } from '../../src/core/domain-pins.js';
+import { withClaims } from '../../src/core/reconcile-claims.js';
+import { liveChanges } from '../../src/core/reconcile-live.js';
 import { hostWithoutDomain, mergeChanges, planReconcile } from '../../src/core/reconcile-plan.js';
 import { backoffDelay, parseDuration } from '../../src/core/reconcile-wait.js';
 import { parseDomainXml } from '../../src/core/xml.js';
@@ -136,7 +139,7 @@ describe('reconcile parts', () => {
 
     it('applies exactly the recorded changes when they match the saved XML', () => {
       const recorded = live.plan.changes.map((c) => ({ ...c, new: c.element === 'vcpupin' && c.id === 0 ? '7' : c.new }));
-      const result = planReconcile(source, small, config, undefined, recorded);
+      const result = planReconcile(source, small, config, undefined, { recorded });
       expect(result.source).to.equal('recorded');
       expect(result.plan.changes).to.deep.equal(recorded);
       expect(result.output).to.include('<vcpupin vcpu="0" cpuset="7"/>');
@@ -146,16 +149,16 @@ describe('reconcile parts', () => {
       const recordOfXml = (xml: string | undefined): unknown => readOriginal(parseDomainXml(xml ?? ''));
       expect(recordOfXml(live.output)).to.not.equal(undefined);
       // Exactly the recorded changes ('recorded'), and recorded changes plus fresh ones ('recorded+fresh').
-      expect(recordOfXml(planReconcile(source, small, config, undefined, live.plan.changes).output)).to.deep.equal(recordOfXml(live.output));
+      expect(recordOfXml(planReconcile(source, small, config, undefined, { recorded: live.plan.changes }).output)).to.deep.equal(recordOfXml(live.output));
       const partial = live.plan.changes.filter((c) => c.element !== 'emulatorpin' && !(c.element === 'vcpupin' && c.id === 3));
-      const more = planReconcile(source, small, config, undefined, partial);
+      const more = planReconcile(source, small, config, undefined, { recorded: partial });
       expect(more.source).to.equal('recorded+fresh');
       expect(recordOfXml(more.output)).to.deep.equal(recordOfXml(live.output));
     });
 
     it('a saved XML that fits is unchanged, whatever was recorded', () => {
       const fits = source.replace(/cpuset='2(\d)'/g, "cpuset='$1'");
-      expect(planReconcile(fits, small, config, undefined, live.plan.changes).plan.outcome).to.equal('unchanged');
+      expect(planReconcile(fits, small, config, undefined, { recorded: live.plan.changes }).plan.outcome).to.equal('unchanged');
     });
 
     it('without a recording, plans afresh like the hook', () => {
@@ -169,6 +172,31 @@ describe('reconcile parts', () => {
       const host = { ...small, occupancy: { exclusive, floating: CpuSet.empty, holders: { 'db-primary': '0,2' } } };
       expect(hostWithoutDomain(host, 'db-primary').occupancy?.exclusive.toString()).to.equal('');
       expect(hostWithoutDomain(host, 'web-1').occupancy?.exclusive.toString()).to.equal('0,2');
+    });
+
+    it('live pins become changes, set or released; pins for what the saved definition lacks are left out', () => {
+      const pins = (xml: string): ReturnType<typeof readDomainPins> => readDomainPins(parseDomainXml(xml));
+      const live = source
+        .replace("cpuset='20'", "cpuset='4'")
+        .replace("cpuset='21'", "cpuset='20-21'") // same ids as saved (21 → 20-21 is a change; 22 stays)
+        .replace("<vcpu placement='static'>4</vcpu>", "<vcpu placement='static'>8</vcpu>") // hot-plugged live only
+        .replace("<emulatorpin cpuset='1'/>", "<vcpupin vcpu='7' cpuset='3'/>");
+      const changes = liveChanges(pins(source), pins(live)).map((c) => [c.element, c.id, c.old, c.new]);
+      expect(changes).to.deep.equal([
+        ['vcpupin', 0, '20', '4'],
+        ['vcpupin', 1, '21', '20-21'],
+        ['emulatorpin', undefined, '1', null],
+      ]);
+    });
+
+    it("other saved definitions' claims count as held, the domain's own do not", () => {
+      const claims = new Map([
+        [UUID, { name: 'db-primary', cpus: CpuSet.of([0]) }],
+        ['other', { name: 'web-1', cpus: CpuSet.of([2, 30]) }],
+      ]);
+      const host = withClaims(small, claims, UUID);
+      expect(host.occupancy?.exclusive.toString()).to.equal('2');
+      expect(host.occupancy?.holders).to.deep.equal({ 'web-1 (saved definition)': '2' });
     });
 
     it('merges follow-up changes into one per element, old from the first', () => {

@@ -8,6 +8,7 @@ import { filterDomainXml } from '../../src/core/filter.js';
 import { hostFromProfile } from '../../src/core/host-json.js';
 import { parseDomainXml } from '../../src/core/xml.js';
 import { listRequests, writeReconcileRequest } from '../../src/io/spool.js';
+import { addRunningDomain } from '../support/fake-running.js';
 import { Bed, SMALL } from './harness.js';
 
 const UUID = '6f1c2a7e-3b8d-4c51-9a0e-2d7f4b9c8e10';
@@ -18,11 +19,17 @@ const small = hostFromProfile(JSON.parse(readFileSync(SMALL, 'utf8')), SMALL);
 const live = filterDomainXml(source, small, parseConfig({}));
 const fitting = source.replace(/cpuset='2(\d)'/g, "cpuset='$1'");
 const other = fitting.replace(UUID, OTHER).replace('<name>db-primary</name>', '<name>web-1</name>');
+const RUNNING = '11111111-0000-4000-8000-000000000000';
 
 const pinsOf = (xml: string): string[] =>
   readDomainPins(parseDomainXml(xml)).cpuPins.map((p) => `${p.kind}${p.id ?? ''}=${p.cpus.toString()}`);
 const isList = (call: string[]): boolean => call.includes('list');
 const defines = (bed: Bed): string[][] => bed.calls().filter((c) => c.includes('define'));
+/** The CPUs a definition's vCPUs and emulator are pinned to alone. */
+const dedicated = (xml: string | undefined): number[] =>
+  readDomainPins(parseDomainXml(xml ?? ''))
+    .cpuPins.filter((p) => (p.kind === 'vcpupin' || p.kind === 'emulatorpin') && p.cpus.size === 1)
+    .flatMap((p) => p.cpus.ids);
 
 describe('repin reconcile', function () {
   this.timeout(60_000); // every fake virsh call starts a node
@@ -221,6 +228,54 @@ describe('repin reconcile', function () {
     expect(run.code, run.stderr).to.equal(0);
     expect(bed.defined().map((d) => d.uuid)).to.deep.equal([UUID]);
     expect(bed.entries().map((e) => e.outcome)).to.deep.equal(['rewritten']);
+  });
+
+  it('plans a saved definition around the CPUs other running guests hold, as the hook plans a live one', async () => {
+    addRunningDomain(bed.root, { name: 'web-9', uuid: RUNNING, pid: 4000, vcpus: ['0', '2'], emulator: '0' });
+    bed.domain(UUID, source);
+    const run = await bed.repin('reconcile', '--all');
+    expect(run.code, run.stderr).to.equal(0);
+    const [defined] = bed.defined();
+    expect(dedicated(defined?.xml)).to.not.include.members([0]).and.not.include.members([2]);
+    expect(dedicated(defined?.xml)).to.have.length(5);
+  });
+
+  it('a saved definition pinned to a CPU another running guest holds is moved off it', async () => {
+    addRunningDomain(bed.root, { name: 'web-9', uuid: RUNNING, pid: 4000, vcpus: ['2'], emulator: '2' });
+    bed.domain(UUID, fitting); // vcpupin 0-3 on CPUs 0-3: CPU 2 is web-9's
+    await bed.repin('reconcile', '--all');
+    expect(bed.defined().map((d) => d.uuid)).to.deep.equal([UUID]);
+    expect(dedicated(bed.defined()[0]?.xml)).to.not.include(2);
+  });
+
+  it('--all: two saved definitions that both need new CPUs get different ones (each plan sees the ones before)', async () => {
+    bed.domain(UUID, source);
+    bed.domain(OTHER, source.replace(UUID, OTHER).replace('<name>db-primary</name>', '<name>db-replica</name>'));
+    const run = await bed.repin('reconcile', '--all');
+    expect(run.code, run.stderr).to.equal(0);
+    const [a, b] = bed.defined();
+    expect(bed.defined()).to.have.length(2);
+    const vcpus = (xml: string | undefined): number[] => readDomainPins(parseDomainXml(xml ?? '')).cpuPins.filter((p) => p.kind === 'vcpupin').flatMap((p) => p.cpus.ids);
+    expect(vcpus(a?.xml).filter((cpu) => vcpus(b?.xml).includes(cpu))).to.deep.equal([]);
+  });
+
+  it('--all: a rewrite keeps off the dedicated CPUs of a shut-off guest that fits', async () => {
+    bed.domain(UUID, source);
+    // web-1 fits as it is (vcpupin 0-3 on CPUs 0-3, emulator on 1) and is planned after db-primary.
+    bed.domain(OTHER.replace(/^0/, 'f'), other.replace(OTHER, OTHER.replace(/^0/, 'f')));
+    await bed.repin('reconcile', '--all');
+    expect(bed.defined().map((d) => d.uuid)).to.deep.equal([UUID]);
+    expect(dedicated(bed.defined()[0]?.xml).filter((cpu) => cpu !== 1 && cpu <= 3)).to.deep.equal([]);
+  });
+
+  it("a running guest's saved definition gets the pins it runs with here; its own CPUs are not held by another", async () => {
+    const runsWith = source.replace(/cpuset='2(\d)'/g, (_m, d: string) => `cpuset='${Number(d) + 4}'`);
+    addRunningDomain(bed.root, { name: 'db-primary', uuid: UUID, pid: 5000, vcpus: ['4', '5', '6', '7'], emulator: '1' });
+    bed.domain(UUID, source, { live: runsWith });
+    const run = await bed.repin('reconcile', '--all');
+    expect(run.code, run.stderr).to.equal(0);
+    expect(pinsOf(bed.defined()[0]?.xml ?? '')).to.deep.equal(pinsOf(runsWith));
+    expect(String((bed.entries()[0]?.notes as string[]).at(-1))).to.match(/redefined from the pins the guest runs with here/);
   });
 
   it('an inactive XML that changes between read and define is retried once, then skipped with a journal line', async () => {

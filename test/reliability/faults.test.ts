@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fakeHostDir, type FakeHostSpec } from '../support/fake-sysfs.js';
+import { fakeHostDirs } from '../support/fake-sysfs.js';
 import { makeFifo } from '../support/fifo.js';
 import { fillUp, mountSmallTmpfs, unmount } from '../support/tmpfs.js';
 import { assertContract, HookBench, PINNED, runAsync, type HookRun } from './support.js';
@@ -122,14 +122,9 @@ describe('reliability: faults around the filter have defined behaviour', functio
   });
 
   describe('sysfs', () => {
-    const trees: string[] = [];
-    const hostRoot = (spec: FakeHostSpec): string => {
-      const dir = fakeHostDir(spec);
-      trees.push(dir);
-      return dir;
-    };
+    const { make: hostRoot, removeAll } = fakeHostDirs();
     after(() => {
-      for (const dir of trees) rmSync(dir, { recursive: true, force: true });
+      removeAll();
     });
     // No REPIN_HOST: the hook reads the fake tree as it would read /.
     const env = (root: string): Record<string, string> => {

@@ -1,7 +1,7 @@
 // Writes a fake sysfs/procfs tree (the files src/io/host-sysfs.ts reads) for a
 // host shaped like `spec`, numbered like Linux on x86: thread t of core g is
 // CPU t * cores + g, so a 16-CPU 2-thread host has siblings "0,8".
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CpuSet } from '../../src/core/cpuset.js';
@@ -18,6 +18,12 @@ export interface FakeCgroup {
   filesAt?: string;
   /** libvirt's machine partition (default dir `machine.slice`) and its effective cpuset. */
   machine?: { cpus: string; mems?: string; dir?: 'machine.slice' | 'machine' };
+  /**
+   * The libvirt daemon as a process of its own in `path` (proc/<pid>/comm and cgroup, and
+   * run/<name>.pid unless pidFile is false); this process is then in `shell` (a login
+   * session's scope, with no cpuset files of its own).
+   */
+  daemon?: { name: 'libvirtd' | 'virtqemud'; pid: number; pidFile?: boolean; shell: string };
 }
 
 export interface FakeHostSpec {
@@ -120,6 +126,16 @@ export function makeFakeHost(dir: string, spec: FakeHostSpec): void {
   write('proc/sys/kernel/hostname', `${spec.hostname ?? 'fakehost'}\n`);
   if (spec.qemuConf !== undefined) write('etc/libvirt/qemu.conf', spec.qemuConf);
   if (spec.cgroup) writeCgroup(dir, spec.cgroup, online.toString(), nodeIds.toString());
+  if (spec.cgroup?.daemon) moveIntoShell(dir, spec.cgroup, spec.cgroup.daemon);
+}
+
+/** The daemon keeps the cgroup writeCgroup gave this process; this process moves to the shell's. */
+function moveIntoShell(dir: string, cg: FakeCgroup, daemon: NonNullable<FakeCgroup['daemon']>): void {
+  const own = readFileSync(join(dir, 'proc/self/cgroup'), 'utf8');
+  writeUnder(dir, `proc/${daemon.pid}/cgroup`, own);
+  writeUnder(dir, `proc/${daemon.pid}/comm`, `${daemon.name}\n`);
+  if (daemon.pidFile !== false) writeUnder(dir, `run/${daemon.name}.pid`, `${daemon.pid}\n`);
+  writeUnder(dir, 'proc/self/cgroup', own.split(cg.path ?? '/system.slice/libvirtd.service').join(daemon.shell));
 }
 
 function writeUnder(dir: string, path: string, text: string): void {
@@ -173,4 +189,19 @@ export function fakeHostDir(spec: FakeHostSpec): string {
   const dir = mkdtempSync(join(tmpdir(), 'repin-sysfs-'));
   makeFakeHost(dir, spec);
   return dir;
+}
+
+/** fakeHostDir for a suite: `make` a tree, `removeAll` the trees made so far. */
+export function fakeHostDirs(): { make: (spec: FakeHostSpec) => string; removeAll: () => void } {
+  const dirs: string[] = [];
+  return {
+    make: (spec) => {
+      const dir = fakeHostDir(spec);
+      dirs.push(dir);
+      return dir;
+    },
+    removeAll: () => {
+      for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

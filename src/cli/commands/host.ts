@@ -7,6 +7,7 @@ import { chooseHost } from '../../io/host-source.js';
 import { runDir, withLocalOccupancy } from '../../io/local-occupancy.js';
 import type { Io } from '../../io/process-io.js';
 import { renderHostMap } from '../host-map.js';
+import { guestCpusetOutside } from '../outside.js';
 import type { PlanningArgs } from '../options.js';
 
 interface Args extends Pick<PlanningArgs, 'host' | 'host-root' | 'host-cpus'> {
@@ -26,7 +27,7 @@ export function hostCommand(io: Io): CommandModule<object, Args> {
         .option('host-root', { type: 'string', describe: 'read sys/ and proc/ under this directory' })
         .option('host-cpus', { type: 'string', describe: 'a flat host of these CPUs' }),
     handler: (args) => {
-      let host = chooseHost({ host: args.host, hostRoot: args['host-root'], hostCpus: args['host-cpus'] }, io.fsRoot);
+      let host = chooseHost({ host: args.host, hostRoot: args['host-root'], hostCpus: args['host-cpus'] }, io.fsRoot, guestCpusetOutside(io));
       if (args.host === undefined && args['host-cpus'] === undefined) {
         host = withLocalOccupancy(args['host-root'] ?? io.fsRoot, runDir(io.env), { uuid: '', name: '' }, host);
       }

@@ -6,20 +6,25 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { Config } from '../../core/config.js';
 import { printable } from '../../core/cpuset.js';
+import { readDomainPins, type DomainPins } from '../../core/domain-pins.js';
 import { ConfigError, RepinError } from '../../core/errors.js';
 import type { Host } from '../../core/host.js';
 import type { Change, Policy } from '../../core/plan.js';
+import { claimOf, type Claims } from '../../core/reconcile-claims.js';
 import { planReconcile, type ReconcileResult } from '../../core/reconcile-plan.js';
 import { backoffDelay, expiresAt, parseDuration } from '../../core/reconcile-wait.js';
 import { configPath, loadConfig } from '../../io/config-file.js';
 import { chooseHost } from '../../io/host-source.js';
 import { record, type JournalOutcome, type JournalTarget } from '../../io/journal.js';
+import { runDir, withLocalOccupancy } from '../../io/local-occupancy.js';
 import { acquireLock } from '../../io/lock.js';
 import type { Io } from '../../io/process-io.js';
 import { hasYoungTemps, listRequests, removeRequest, removeStaleTemps, setAsideStrays, type ReconcileRequest } from '../../io/spool.js';
 import { DEFAULT_CONNECT, virsh, VirshError, type Virsh } from '../../io/virsh.js';
+import { parseDomainXml } from '../../core/xml.js';
 import { EXIT, ExitCode } from '../exit.js';
 import { withPlanningOptions, type PlanningArgs } from '../options.js';
+import { guestCpusetOutside } from '../outside.js';
 import { renderPlan } from '../render-plan.js';
 
 interface Args extends PlanningArgs {
@@ -39,6 +44,10 @@ interface Run {
   readonly virsh: Virsh;
   readonly config: Config;
   readonly host: () => Host;
+  /** Other guests' CPUs on this host, as the hook sees them (none for a --host profile or --host-cpus). */
+  readonly occupied: (pins: DomainPins, host: Host) => Host;
+  /** Each saved definition's dedicated CPUs, as this run has seen or left them. */
+  readonly claims: Claims;
   readonly policy?: Policy;
   readonly journal: JournalTarget;
   readonly dryRun: boolean;
@@ -48,7 +57,13 @@ interface Run {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const describe = (error: unknown): string => (error instanceof RepinError ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`);
-const SOURCE_TEXT = { recorded: 'the changes the hook made live', 'recorded+fresh': 'the hook’s live changes, then a fresh plan', fresh: 'a fresh plan' } as const;
+const SOURCE_TEXT = {
+  recorded: 'the changes the hook made live',
+  'recorded+fresh': 'the hook’s live changes, then a fresh plan',
+  live: 'the pins the guest runs with here',
+  'live+fresh': 'the pins the guest runs with here, then a fresh plan',
+  fresh: 'a fresh plan',
+} as const;
 
 interface Note {
   readonly policy?: string;
@@ -88,6 +103,21 @@ function note(run: Run, outcome: JournalOutcome, domain: { name: string; uuid: s
 }
 
 /**
+ * The plan for a saved definition, made as the hook plans a live one: around
+ * other guests' CPUs (not the guest's own) and the other saved definitions'.
+ * When it does not fit and the hook's changes do not apply, the guest's live
+ * pins, fitted by the hook on arrival, are what it should start with next time.
+ */
+async function planSaved(run: Run, uuid: string, xml: string, request: ReconcileRequest | undefined): Promise<ReconcileResult> {
+  const host = run.occupied(readDomainPins(parseDomainXml(xml)), run.host());
+  const inputs = { claims: run.claims, ...(request ? { recorded: request.changes } : {}) };
+  const result = planReconcile(xml, host, run.config, run.policy, inputs);
+  if (result.plan.outcome !== 'rewritten' || result.source !== 'fresh') return result;
+  const live = await run.virsh.dumpLiveXml(uuid);
+  return live === xml ? result : planReconcile(xml, host, run.config, run.policy, { ...inputs, live });
+}
+
+/**
  * Plan one persistent domain's saved definition and, unless it fits, redefine
  * it. 'retry': virsh itself failed (libvirt restarting, a timeout) while the
  * request may still wait: nothing is journaled and the request stays.
@@ -98,9 +128,12 @@ async function reconcileDomain(run: Run, uuid: string, request: ReconcileRequest
   try {
     for (let attempt = 1; ; attempt++) {
       const xml = await run.virsh.dumpInactiveXml(uuid);
-      const result: ReconcileResult = planReconcile(xml, run.host(), run.config, run.policy, request?.changes);
+      const result = await planSaved(run, uuid, xml, request);
       Object.assign(domain, { name: result.pins.name });
       const base = { policy: result.plan.policy, changes: result.plan.changes, started };
+      // What later plans of this run keep off: the plan's result when it is defined (or shown), else the pins as they are.
+      const leaves = run.dryRun || (result.plan.outcome === 'rewritten' && !result.shadow) ? result : { pins: result.pins };
+      run.claims.set(uuid, { name: result.pins.name, cpus: claimOf(leaves) });
       if (run.dryRun) {
         run.io.stdout.write(renderPlan(result.plan, result.pins, run.host()));
         if (result.plan.outcome === 'rewritten') run.io.stdout.write(`source: ${SOURCE_TEXT[result.source]}; dry run, not defined\n\n`);
@@ -126,7 +159,10 @@ async function reconcileDomain(run: Run, uuid: string, request: ReconcileRequest
         note(run, 'skipped', domain, { ...base, failed: true, notes: ['the saved definition changed between read and define twice (someone else is editing it): left alone'] });
         return 'done';
       }
-      await run.virsh.defineXml(result.output ?? xml);
+      await run.virsh.defineXml(result.output ?? xml).catch((error: unknown) => {
+        run.claims.set(uuid, { name: result.pins.name, cpus: claimOf({ pins: result.pins }) });
+        throw error;
+      });
       const why = `saved definition redefined from ${SOURCE_TEXT[result.source]} (${result.plan.changes.length} change${result.plan.changes.length === 1 ? '' : 's'})`;
       note(run, 'rewritten', domain, { ...base, notes: [...result.plan.notes, why] }, xml);
       return 'done';
@@ -247,6 +283,18 @@ async function runPending(run: Run, waitMs: number, spoolDir: string): Promise<v
   }
 }
 
+/** Before --all plans anything: every saved definition's dedicated CPUs as they are, so no rewrite lands on them. */
+async function claimSaved(run: Run, uuids: readonly string[]): Promise<void> {
+  for (const uuid of uuids) {
+    try {
+      const pins = readDomainPins(parseDomainXml(await run.virsh.dumpInactiveXml(uuid)));
+      if (!run.claims.has(uuid)) run.claims.set(uuid, { name: pins.name, cpus: claimOf({ pins }) });
+    } catch {
+      // reconcileDomain reads it again and reports what is wrong
+    }
+  }
+}
+
 export function reconcileCommand(io: Io): CommandModule<object, Args> {
   return {
     command: 'reconcile',
@@ -274,13 +322,21 @@ export function reconcileCommand(io: Io): CommandModule<object, Args> {
       const choice = explicitHost
         ? { host: args.host, hostRoot: args['host-root'], hostCpus: args['host-cpus'] }
         : { host: io.env.REPIN_HOST, hostRoot: io.env.REPIN_HOST_ROOT };
-      const host = chooseHost(choice, io.fsRoot);
+      // A systemd service, not the daemon's child: guests' cgroup as the hook sees it.
+      const outside = guestCpusetOutside(io);
+      const host = chooseHost(choice, io.fsRoot, outside);
       const spoolDir = args['spool-dir'] ?? config.spoolDir;
+      // Other guests' occupancy as the hook reads it, on this machine or a --host-root tree.
+      const local = args.host === undefined && args['host-cpus'] === undefined;
+      const root = (explicitHost ? args['host-root'] : io.env.REPIN_HOST_ROOT) ?? io.fsRoot;
+      const occupied = (pins: DomainPins, base: Host): Host => (local && !base.occupancy ? withLocalOccupancy(root, runDir(io.env), pins, base) : base);
       const run: Run = {
         io,
         virsh: virsh({ connect: args.connect, timeoutMs: parseDuration(args['virsh-timeout'], '--virsh-timeout'), env: io.env }),
         config,
-        host: explicitHost ? () => host : () => chooseHost(choice, io.fsRoot),
+        host: explicitHost ? () => host : () => chooseHost(choice, io.fsRoot, outside),
+        occupied,
+        claims: new Map(),
         ...(args.policy ? { policy: args.policy } : {}),
         journal: { ...config.journal, dir: io.env.REPIN_JOURNAL_DIR ?? config.journal.dir },
         dryRun: args['dry-run'] === true,
@@ -296,7 +352,9 @@ export function reconcileCommand(io: Io): CommandModule<object, Args> {
       try {
         if (args.pending) await runPending(run, waitMs, spoolDir);
         if (args.all) {
-          for (const uuid of await run.virsh.listPersistent()) await reconcileDomain(run, uuid, undefined, !run.dryRun);
+          const uuids = await run.virsh.listPersistent();
+          await claimSaved(run, uuids);
+          for (const uuid of uuids) await reconcileDomain(run, uuid, undefined, !run.dryRun);
         }
       } finally {
         locked?.lock.release();

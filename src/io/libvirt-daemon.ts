@@ -1,0 +1,43 @@
+// Where the libvirt daemon that runs QEMU guests is: modular virtqemud or
+// monolithic libvirtd (docs/libvirt-hooks.md). Its pid comes from the pid
+// file a privileged daemon writes (RUNSTATEDIR/<daemon>.pid), else, on this
+// machine's own root, from its systemd unit's MainPID, and counts only if
+// /proc/<pid>/comm names the daemon (a stale pid file names someone else).
+// For commands run outside the hook; the hook is the daemon's child already.
+import { execFileSync } from 'node:child_process';
+import { readText, under } from './sysfs-files.js';
+
+const DAEMONS = ['virtqemud', 'libvirtd'] as const;
+
+function pidFrom(text: string | undefined): number | undefined {
+  const pid = Number(text?.trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+function readIfReadable(path: string): string | undefined {
+  try {
+    return readText(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `systemctl show -p MainPID` of the daemon's unit; undefined without systemd or when it is not running. */
+function unitPid(daemon: string): number | undefined {
+  try {
+    return pidFrom(execFileSync('systemctl', ['show', '--property', 'MainPID', '--value', `${daemon}.service`], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] }));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The daemon's cgroup file under `root` (`proc/<pid>/cgroup`), or why there is none. */
+export function findDaemonCgroup(root: string): { path: string } | { missing: string } {
+  for (const daemon of DAEMONS) {
+    const candidates = [pidFrom(readIfReadable(under(root, 'run', `${daemon}.pid`))), root === '/' ? unitPid(daemon) : undefined];
+    for (const pid of candidates) {
+      if (pid !== undefined && readIfReadable(under(root, 'proc', String(pid), 'comm'))?.trim() === daemon) return { path: `proc/${pid}/cgroup` };
+    }
+  }
+  return { missing: `no running virtqemud or libvirtd was found (pid files ${under(root, 'run')}/{virtqemud,libvirtd}.pid${root === '/' ? ', their systemd units' : ''})` };
+}
