@@ -3,7 +3,8 @@
 # Boots throw-away Debian 12 hypervisors (real systemd, sshd, libvirtd, nodejs
 # 18) with systemd-nspawn, reaches them over ssh like any inventory, and walks
 # through lint -> check mode -> interrupted install -> install -> idempotence ->
-# config change -> foreign hook -> audit -> uninstall. Prints PASS/FAIL per step and
+# config change -> foreign hook and command -> audit -> uninstall -> takeover of
+# a `repin install` host, and repin_restart_daemon: false. Prints PASS/FAIL per step and
 # "N passed, M failed". Needs root; installs its tools from Debian if missing.
 # Env: REPIN_SCRIPT (default dist/repin), REPIN_TEST_CACHE (default
 # /var/cache/repin-test), REPIN_TEST_KEEP=1 keeps the work dir on failure.
@@ -307,6 +308,15 @@ elif ! grep -q "is not repin's" "$step_log"; then fail "no clear message about t
 elif [[ $(on hv-b sha256sum /etc/libvirt/hooks/qemu) != "$foreign" ]]; then fail "foreign hook modified"
 else pass; fi
 
+step "foreign command in PATH: fails clearly and leaves it alone"
+on hv-b 'printf "#!/bin/sh\necho a site tool\n" >/usr/local/bin/repin && chmod 755 /usr/local/bin/repin'
+if play "$repo/ansible/site.yml" -l hv-b -e repin_hook_mode=auto; then fail "site.yml replaced a foreign /usr/local/bin/repin"
+elif ! grep -q "/usr/local/bin/repin exists and is not repin's" "$step_log"; then fail "no clear message about the foreign command"
+elif [[ $(on hv-b cat /usr/local/bin/repin) != *'a site tool'* ]]; then fail "foreign command modified"
+elif on hv-b 'test -e /etc/libvirt/hooks/qemu.d'; then fail "hooks written although the run was refused"
+else pass; fi
+on hv-b rm -f /usr/local/bin/repin
+
 step "foreign hook: auto installs a drop-in, only ever the finished hook in qemu.d"
 # Every entry event in qemu.d/ over a run killed after staging the hook and a full run.
 on hv-b 'mkdir -p /etc/libvirt/hooks/qemu.d && cat >/root/watch-dir.py' <"$here/watch-dir.py"
@@ -363,6 +373,27 @@ else pass; fi
 step "uninstall again changed=0"
 if ! play "$repo/ansible/uninstall.yml"; then fail "uninstall.yml failed"
 elif [[ $(changed hv-a) != 0 || $(changed hv-b) != 0 ]]; then fail "changed=$(changed hv-a)/$(changed hv-b)"
+else pass; fi
+
+step "a host set up by repin install is taken over; repin_restart_daemon=false hands the reload over"
+# hv-a: what `repin install` leaves (hook, config, units, a regular-file CLI copy).
+# hv-b: no qemu hook at all, so repin's is the first and a reload is due.
+on hv-a 'cat >/root/repin' <"$work/repin"
+on hv-a 'node /root/repin install --node /usr/bin/node' >>"$step_log" 2>&1
+on hv-b 'rm -f /etc/libvirt/hooks/qemu && systemctl restart libvirtd'
+pid_b=$(daemon_pid hv-b) reloads_b=$(reloads hv-b)
+if ! on hv-a 'test -f /usr/local/bin/repin && ! test -L /usr/local/bin/repin'; then fail "test setup: repin install left no regular file at /usr/local/bin/repin"
+elif ! play "$repo/ansible/site.yml" -e repin_restart_daemon=false; then fail "site.yml failed"
+elif [[ $(on hv-a readlink /usr/local/bin/repin) != /usr/local/lib/repin/repin ]]; then fail "/usr/local/bin/repin not replaced by the role's link"
+elif [[ $(daemon_pid hv-b) != "$pid_b" || $(reloads hv-b) != "$reloads_b" ]]; then fail "libvirtd reloaded or restarted although repin_restart_daemon=false"
+elif ! grep -q 'systemctl reload libvirtd. yourself' "$step_log"; then fail "no message handing the reload over"
+elif on hv-b test -e /var/lib/repin/.restart-pending; then fail "reload marker left behind"
+else pass; fi
+
+step "repin_restart_daemon=false: second run changed=0"
+if ! play "$repo/ansible/site.yml" -e repin_restart_daemon=false; then fail "site.yml failed"
+elif [[ $(changed hv-a) != 0 || $(changed hv-b) != 0 ]]; then fail "changed=$(changed hv-a)/$(changed hv-b)"
+elif grep -q 'yourself' "$step_log"; then fail "the reload message repeated"
 else pass; fi
 
 log "finished in $((SECONDS - started)) s"
