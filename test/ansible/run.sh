@@ -2,8 +2,9 @@
 # System test of the Ansible role and playbooks (npm run test:ansible).
 # Boots throw-away Debian 12 hypervisors (real systemd, sshd, libvirtd, nodejs
 # 18) with systemd-nspawn, reaches them over ssh like any inventory, and walks
-# through lint -> check mode -> install -> idempotence -> config change ->
-# foreign hook -> audit -> uninstall. Prints PASS/FAIL per step and
+# through lint -> check mode -> interrupted install -> install -> idempotence ->
+# config change -> foreign hook and command -> audit -> uninstall -> takeover of
+# a `repin install` host, and repin_restart_daemon: false. Prints PASS/FAIL per step and
 # "N passed, M failed". Needs root; installs its tools from Debian if missing.
 # Env: REPIN_SCRIPT (default dist/repin), REPIN_TEST_CACHE (default
 # /var/cache/repin-test), REPIN_TEST_KEEP=1 keeps the work dir on failure.
@@ -156,6 +157,9 @@ all:
           ansible_host: 127.0.0.1
           ansible_port: ${port[hv-b]}
           repin_domains: {vm-strict: {policy: strict}}
+          # On nspawn's tmpfs, not /etc's filesystem: Ansible's copy then puts a
+          # temp file next to its destination (atomic_move), which in qemu.d/ libvirt would run.
+          ansible_remote_tmp: /tmp/.ansible-remote
       vars:
         ansible_user: root
         ansible_ssh_private_key_file: $work/id
@@ -174,6 +178,14 @@ fail() {
   [[ -s $step_log ]] && { echo "---- last lines of $(basename "$step_log")"; tail -25 "$step_log"; echo "----"; }
 }
 play() { ansible-playbook -i "$work/inventory.yml" "$@" >>"$step_log" 2>&1; }
+# play_dying_after TASK ARGS...: the same, but ansible-playbook is killed (SIGKILL,
+# as a lost controller) right after TASK succeeded on a host.
+play_dying_after() {
+  # In a subshell whose "Killed" notice goes to the step's log.
+  (REPIN_TEST_DIE_AFTER=$1 ANSIBLE_CALLBACK_PLUGINS=$here/callback_plugins play "${@:2}"; exit $?) 2>>"$step_log"
+}
+# Line of the first "TASK [repin : NAME" header in the step's log (0: none).
+task_line() { grep -n -m1 -F "TASK [repin : $1" "$step_log" | cut -d: -f1 || echo 0; }
 # changed=N from the recap of the last play in the step's log
 changed() { grep -E "^$1 +: ok=" "$step_log" | tail -1 | sed -E 's/.*changed=([0-9]+).*/\1/'; }
 daemon_pid() { on "$1" systemctl show -p MainPID --value libvirtd; }
@@ -201,11 +213,12 @@ elif ! grep -q '"policy": "remap"' "$step_log"; then fail "--diff does not show 
 elif [[ $(changed hv-a) == 0 ]]; then fail "check mode reports no changes on a fresh host"
 else pass; fi
 
-step "run failing before handlers leaves the restart pending"
+step "run dying right after the hook goes live leaves the reload pending"
 pid_a=$(daemon_pid hv-a)
-play "$here/interrupted.yml" -l hv-a
-if ! grep -q 'interrupted on purpose' "$step_log"; then fail "the interrupted play did not reach its failing task"
-elif ! on hv-a test -f /var/lib/repin/.restart-pending; then fail "no restart marker after the interrupted run"
+play_dying_after "Put the hook in place with one rename" "$repo/ansible/site.yml" -l hv-a
+if ! grep -q 'die_after: killing' "$step_log"; then fail "the run was not killed after placing the hook"
+elif ! on hv-a 'sed -n 2p /etc/libvirt/hooks/qemu | grep -q "^// repin "'; then fail "the hook is not in place"
+elif ! on hv-a test -f /var/lib/repin/.restart-pending; then fail "no reload marker although the first hook is live"
 elif [[ $(daemon_pid hv-a) != "$pid_a" ]]; then fail "libvirtd restarted although handlers never ran"
 else pass; fi
 
@@ -217,6 +230,8 @@ if ! play "$repo/ansible/site.yml" -l hv-a; then fail "site.yml failed"
 elif [[ $(daemon_pid hv-a) != "$pid_a" ]]; then fail "libvirtd was restarted (a reload is enough, and keeps guests and migrations)"
 elif (($(reloads hv-a) != reloads_before + 1)); then fail "libvirtd was not reloaded exactly once ($reloads_before before, $(reloads hv-a) after)"
 elif ! grep -q 'Try the installed hook as libvirt would call it' "$step_log"; then fail "the hook was not tried before the reload"
+elif ! grep -q 'Resume the pending daemon reload' "$step_log"; then fail "the reload left pending was not resumed"
+elif on hv-a 'ls -A /etc/libvirt/hooks | grep -vx -e qemu -e qemu.d'; then fail "files other than the hook left in /etc/libvirt/hooks"
 elif on hv-a test -e /var/lib/repin/.restart-pending; then fail "reload marker left behind"
 elif ! on hv-a 'head -c 64 /etc/libvirt/hooks/qemu' | head -2 | grep -q '^// repin '; then fail "no repin hook at /etc/libvirt/hooks/qemu"
 elif [[ $(on hv-a 'head -1 /etc/libvirt/hooks/qemu') != '#!/usr/bin/node' ]]; then fail "hook shebang is not #!/usr/bin/node"
@@ -256,11 +271,25 @@ if ! play "$repo/ansible/site.yml" -l hv-a --check --diff; then fail "check-mode
 elif [[ $(changed hv-a) != 0 ]]; then fail "changed=$(changed hv-a)"
 else pass; fi
 
-step "config-only change does not restart"
+step "upgrade: the new hook goes live before the new config, no restart"
+# An older hook (any other bytes) and a config change in one run.
+on hv-a 'echo "// older" >>/etc/libvirt/hooks/qemu'
 if ! play "$repo/ansible/site.yml" -l hv-a -e '{"repin_journal_keep": 50, "repin_on_error": "fail"}'; then fail "site.yml failed"
 elif [[ $(changed hv-a) == 0 ]]; then fail "config change reported changed=0"
 elif [[ $(daemon_pid hv-a) != "$pid_a" ]]; then fail "libvirtd restarted on a config change"
 elif ! on hv-a 'grep -q "\"keep\": 50" /etc/libvirt/repin.json'; then fail "config not updated"
+elif [[ $(on hv-a sha256sum /etc/libvirt/hooks/qemu | cut -d' ' -f1) != $(sha256sum "$work/ref-hooks/qemu" | cut -d' ' -f1) ]]; then fail "hook not updated"
+elif (($(task_line 'Put the hook in place') == 0 || $(task_line 'Put the hook in place') > $(task_line 'Write the configuration'))); then
+  fail "the config was written before the new hook was in place"
+else pass; fi
+
+step "upgrade over a live config the new repin rejects: config first"
+on hv-a 'echo "// older" >>/etc/libvirt/hooks/qemu && echo "{\"policy\": \"remap\", \"notAKey\": 1}" >/etc/libvirt/repin.json'
+if ! play "$repo/ansible/site.yml" -l hv-a; then fail "site.yml failed"
+elif ! on hv-a '/usr/local/bin/repin config check /etc/libvirt/repin.json' >>"$step_log" 2>&1; then fail "config not replaced"
+elif [[ $(on hv-a sha256sum /etc/libvirt/hooks/qemu | cut -d' ' -f1) != $(sha256sum "$work/ref-hooks/qemu" | cut -d' ' -f1) ]]; then fail "hook not updated"
+elif (($(task_line 'Write the configuration') == 0 || $(task_line 'Write the configuration') > $(task_line 'Put the hook in place'))); then
+  fail "the new hook went live while the config was one it rejects"
 else pass; fi
 
 step "invalid config is rejected by repin config check"
@@ -279,10 +308,34 @@ elif ! grep -q "is not repin's" "$step_log"; then fail "no clear message about t
 elif [[ $(on hv-b sha256sum /etc/libvirt/hooks/qemu) != "$foreign" ]]; then fail "foreign hook modified"
 else pass; fi
 
-step "foreign hook: auto installs a drop-in, hook byte-identical, no restart"
-if ! play "$repo/ansible/site.yml" -l hv-b -e repin_hook_mode=auto; then fail "site.yml failed"
+step "foreign command in PATH: fails clearly and leaves it alone"
+on hv-b 'printf "#!/bin/sh\necho a site tool\n" >/usr/local/bin/repin && chmod 755 /usr/local/bin/repin'
+if play "$repo/ansible/site.yml" -l hv-b -e repin_hook_mode=auto; then fail "site.yml replaced a foreign /usr/local/bin/repin"
+elif ! grep -q "/usr/local/bin/repin exists and is not repin's" "$step_log"; then fail "no clear message about the foreign command"
+elif [[ $(on hv-b cat /usr/local/bin/repin) != *'a site tool'* ]]; then fail "foreign command modified"
+elif on hv-b 'test -e /etc/libvirt/hooks/qemu.d'; then fail "hooks written although the run was refused"
+else pass; fi
+on hv-b rm -f /usr/local/bin/repin
+
+step "foreign hook: auto installs a drop-in, only ever the finished hook in qemu.d"
+# Every entry event in qemu.d/ over a run killed after staging the hook and a full run.
+on hv-b 'mkdir -p /etc/libvirt/hooks/qemu.d && cat >/root/watch-dir.py' <"$here/watch-dir.py"
+on hv-b 'nohup python3 /root/watch-dir.py /etc/libvirt/hooks/qemu.d </dev/null >/root/qemu.d.events 2>&1 & echo $! >/root/watch.pid'
+for ((i = 0; i < 50; i++)); do on hv-b 'grep -q ready /root/qemu.d.events' && break; sleep 0.1; done
+play_dying_after "Stage the hook in the hooks directory, not executable" "$repo/ansible/site.yml" -l hv-b -e repin_hook_mode=auto
+left=$(on hv-b 'ls -A /etc/libvirt/hooks/qemu.d; find /etc/libvirt/hooks -maxdepth 1 -type f -perm /111 ! -name qemu')
+play "$repo/ansible/site.yml" -l hv-b -e repin_hook_mode=auto; rc=$?
+on hv-b 'kill $(cat /root/watch.pid)'
+events=$(on hv-b 'grep -v ^ready /root/qemu.d.events')
+printf 'left after the killed run: %s\nqemu.d events:\n%s\n' "$left" "$events" >>"$step_log"
+if [[ $(on hv-b 'stat -c %d /tmp/.ansible-remote /etc/libvirt/hooks' | uniq | wc -l) != 2 ]]; then fail "test setup: hv-b's remote tmp is on /etc's filesystem"
+elif ! grep -q 'die_after: killing' "$step_log"; then fail "the first run was not killed after staging the hook"
+elif [[ -n $left ]]; then fail "the killed run left files in qemu.d or an executable one in hooks: $left"
+elif ((rc != 0)); then fail "site.yml failed"
 elif [[ $(on hv-b sha256sum /etc/libvirt/hooks/qemu) != "$foreign" ]]; then fail "foreign hook modified"
 elif ! on hv-b 'sed -n 2p /etc/libvirt/hooks/qemu.d/50-repin | grep -q "^// repin "'; then fail "no repin drop-in"
+elif [[ $(on hv-b ls -A /etc/libvirt/hooks/qemu.d) != 50-repin ]]; then fail "qemu.d holds more than the hook"
+elif [[ $events != 'MOVED_TO 50-repin' ]]; then fail "qemu.d saw more than the finished hook renamed in: $(tr '\n' ' ' <<<"$events")"
 elif [[ $(daemon_pid hv-b) != "$pid_b" ]]; then fail "libvirtd restarted although a qemu hook existed"
 else pass; fi
 
@@ -320,6 +373,27 @@ else pass; fi
 step "uninstall again changed=0"
 if ! play "$repo/ansible/uninstall.yml"; then fail "uninstall.yml failed"
 elif [[ $(changed hv-a) != 0 || $(changed hv-b) != 0 ]]; then fail "changed=$(changed hv-a)/$(changed hv-b)"
+else pass; fi
+
+step "a host set up by repin install is taken over; repin_restart_daemon=false hands the reload over"
+# hv-a: what `repin install` leaves (hook, config, units, a regular-file CLI copy).
+# hv-b: no qemu hook at all, so repin's is the first and a reload is due.
+on hv-a 'cat >/root/repin' <"$work/repin"
+on hv-a 'node /root/repin install --node /usr/bin/node' >>"$step_log" 2>&1
+on hv-b 'rm -f /etc/libvirt/hooks/qemu && systemctl restart libvirtd'
+pid_b=$(daemon_pid hv-b) reloads_b=$(reloads hv-b)
+if ! on hv-a 'test -f /usr/local/bin/repin && ! test -L /usr/local/bin/repin'; then fail "test setup: repin install left no regular file at /usr/local/bin/repin"
+elif ! play "$repo/ansible/site.yml" -e repin_restart_daemon=false; then fail "site.yml failed"
+elif [[ $(on hv-a readlink /usr/local/bin/repin) != /usr/local/lib/repin/repin ]]; then fail "/usr/local/bin/repin not replaced by the role's link"
+elif [[ $(daemon_pid hv-b) != "$pid_b" || $(reloads hv-b) != "$reloads_b" ]]; then fail "libvirtd reloaded or restarted although repin_restart_daemon=false"
+elif ! grep -q 'systemctl reload libvirtd. yourself' "$step_log"; then fail "no message handing the reload over"
+elif on hv-b test -e /var/lib/repin/.restart-pending; then fail "reload marker left behind"
+else pass; fi
+
+step "repin_restart_daemon=false: second run changed=0"
+if ! play "$repo/ansible/site.yml" -e repin_restart_daemon=false; then fail "site.yml failed"
+elif [[ $(changed hv-a) != 0 || $(changed hv-b) != 0 ]]; then fail "changed=$(changed hv-a)/$(changed hv-b)"
+elif grep -q 'yourself' "$step_log"; then fail "the reload message repeated"
 else pass; fi
 
 log "finished in $((SECONDS - started)) s"
