@@ -362,6 +362,11 @@ elif ! grep -q 'would rewrite (' "$report/audit-report.md"; then cat "$report/au
 else pass; fi
 [[ -s $report/audit-report.md ]] && { echo "---- audit-report.md"; cat "$report/audit-report.md"; echo "----"; }
 
+step "audit plans a running guest's live XML and a shut-off guest's saved one (fake virsh)"
+if ! (cd "$repo" && npx mocha --no-config --node-option import=tsx --timeout 300000 --reporter dot \
+  test/ansible/audit-playbook.test.ts) >>"$step_log" 2>&1; then fail "audit-playbook.test.ts failed"
+else pass; fi
+
 step "uninstall removes only repin's files"
 if ! play "$repo/ansible/uninstall.yml"; then fail "uninstall.yml failed"
 elif on hv-a 'test -e /etc/libvirt/hooks/qemu || test -e /usr/local/lib/repin || test -L /usr/local/bin/repin ||
