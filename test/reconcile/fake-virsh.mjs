@@ -5,6 +5,8 @@
 //   <uuid>.mutate        every dumpxml sees a different definition (someone else edits it)
 //   <uuid>.state         what `domstate --reason` prints (default `running (booted)`); `shut off…`
 //                        leaves it out of `list` without --all (active domains only)
+//   <uuid>.states        one line per `domstate` call, the last one repeated (a guest that lands
+//                        after N looks, whatever the machine's speed); `list` still reads .state
 //   <uuid>.live.xml      what `dumpxml` without --inactive prints (default: <uuid>.xml, as for a shut-off guest)
 // `define FILE` stores the XML and appends it to defined.jsonl; define-delay-ms slows it, define-fails fails it.
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -49,7 +51,9 @@ if (command === 'list') {
   // <uuid>.state holds the state text (default `running (booted)`); absent domains fail like libvirt.
   const uuid = rest.at(-1);
   if (read(uuid, '.xml') === undefined) fail(`failed to get domain '${uuid}'`);
-  process.stdout.write(`${(read(uuid, '.state') ?? 'running (booted)').trim()}\n\n`);
+  const queued = read(uuid, '.states')?.trim().split('\n');
+  if (queued && queued.length > 1) writeFileSync(join(domains, `${uuid}.states`), queued.slice(1).join('\n'));
+  process.stdout.write(`${(queued?.[0] ?? read(uuid, '.state') ?? 'running (booted)').trim()}\n\n`);
 } else if (command === 'define') {
   // define-fails holds the error virsh prints (libvirt restarting, say) while it exists.
   if (existsSync(join(state, 'define-fails'))) fail(readFileSync(join(state, 'define-fails'), 'utf8').trim());
