@@ -290,6 +290,8 @@ elif ! on hv-a '/usr/local/bin/repin config check /etc/libvirt/repin.json' >>"$s
 elif [[ $(on hv-a sha256sum /etc/libvirt/hooks/qemu | cut -d' ' -f1) != $(sha256sum "$work/ref-hooks/qemu" | cut -d' ' -f1) ]]; then fail "hook not updated"
 elif (($(task_line 'Write the configuration') == 0 || $(task_line 'Write the configuration') > $(task_line 'Put the hook in place'))); then
   fail "the new hook went live while the config was one it rejects"
+elif ! grep -q 'The new repin rejects' "$step_log" || ! grep -q 'notAKey' "$step_log"; then
+  fail "the run did not say why the live config was rejected"
 else pass; fi
 
 step "invalid config is rejected by repin config check"
