@@ -161,6 +161,8 @@ export function parseCpuset(text: string, what = 'cpuset'): CpuSet {
  * commas; an empty or blank file is the empty set.
  */
 export function parseSysfsList(text: string, what = 'CPU list'): CpuSet {
+  const scanned = scanSysfsList(text);
+  if (scanned) return CpuSet.of(scanned);
   const trimmed = text.trim();
   if (trimmed === '') return CpuSet.empty;
   const ids: number[] = [];
@@ -175,6 +177,37 @@ export function parseSysfsList(text: string, what = 'CPU list'): CpuSet {
     for (let id = first; id <= last; id++) ids.push(id);
   }
   return CpuSet.of(ids);
+}
+
+/**
+ * The well-formed case (`0-3,8\n`) digit by digit: no substrings, token arrays
+ * or matches for the hundreds of small sysfs files a host read parses.
+ * Undefined for anything else, which the tokenizer then accepts or explains.
+ */
+function scanSysfsList(text: string): number[] | undefined {
+  const end = text.endsWith('\n') ? text.length - 1 : text.length;
+  if (end === 0) return undefined;
+  const ids: number[] = [];
+  let pos = 0;
+  const number = (): number => {
+    const start = pos;
+    let value = 0;
+    for (let c = text.charCodeAt(pos); c >= 48 && c <= 57; c = text.charCodeAt(++pos)) value = value * 10 + c - 48;
+    return pos === start ? -1 : value;
+  };
+  for (;;) {
+    const first = number();
+    let last = first;
+    if (text[pos] === '-') {
+      pos++;
+      last = number();
+    }
+    if (first < 0 || last < first || last > MAX_CPU_ID) return undefined;
+    for (let id = first; id <= last; id++) ids.push(id);
+    if (pos === end) return ids;
+    if (text[pos] !== ',') return undefined;
+    pos++;
+  }
 }
 
 /** Quote untrusted text for an error message: bounded, no control characters. */

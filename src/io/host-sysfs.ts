@@ -104,7 +104,7 @@ class Topology {
         readList(under(topo, 'thread_siblings_list'), 'thread siblings') ?? readList(under(topo, 'core_cpus_list'), 'core CPUs');
       // A sibling already placed (its own files gone mid-read) keeps its own set: sets stay symmetric.
       let siblings = listed ? CpuSet.of(listed.ids.filter((cpu) => cpus.has(cpu) && !known.has(cpu))) : CpuSet.empty;
-      if (!siblings.has(id)) siblings = siblings.union(CpuSet.one(id));
+      if (!siblings.ids.includes(id)) siblings = siblings.union(CpuSet.one(id));
       // A core is named by its lowest thread: unique host-wide, and one file per core fewer than core_id.
       const core = siblings.ids[0] ?? id;
       let socket = socketOf.get(id);
