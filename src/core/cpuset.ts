@@ -64,7 +64,9 @@ export class CpuSet {
   }
 
   equals(other: CpuSet): boolean {
-    return this.ids.length === other.ids.length && this.ids.every((id, i) => other.ids[i] === id);
+    if (this.ids.length !== other.ids.length) return false;
+    for (let i = 0; i < this.ids.length; i++) if (this.ids[i] !== other.ids[i]) return false;
+    return true;
   }
 
   /** Canonical libvirt/kernel form: `0-3,5`; the empty set is ``. */
@@ -78,7 +80,7 @@ export class CpuSet {
 }
 
 function formatIds(ids: readonly number[]): string {
-  const parts: string[] = [];
+  let text = '';
   let i = 0;
   while (i < ids.length) {
     const first = ids[i] as number;
@@ -87,10 +89,11 @@ function formatIds(ids: readonly number[]): string {
       last += 1;
       i += 1;
     }
-    parts.push(first === last ? `${first}` : `${first}-${last}`);
+    const part = first === last ? `${first}` : `${first}-${last}`;
+    text = text === '' ? part : `${text},${part}`;
     i += 1;
   }
-  return parts.join(',');
+  return text;
 }
 
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';

@@ -56,7 +56,8 @@ export function remapChanges(
   const changes: Change[] = [];
   for (const pin of pins.cpuPins) {
     const map = grants.get(pin);
-    if (map) changes.push(...applyMap(pin, map, pools, held));
+    const moved = map && applyMap(pin, map, pools, held);
+    if (moved) changes.push(moved);
   }
   changes.push(...remapNodePins(pins, cellOf, misfits.node, pools, changes, host));
   notes.push(...placementNotes(pins, cellOf, changes, host));
@@ -127,7 +128,7 @@ function substitutes(input: ClassInput): { map: Map<number, Grant>; notes: strin
 }
 
 /** One pin through the map; the rule names each substitute and the tier it came from. */
-function applyMap(pin: CpuPin, map: ReadonlyMap<number, Grant>, pools: Pools, held: CpuSet | undefined): Change[] {
+function applyMap(pin: CpuPin, map: ReadonlyMap<number, Grant>, pools: Pools, held: CpuSet | undefined): Change | undefined {
   const pool = poolFor(pin.kind, pools);
   const moved: string[] = [];
   const ids = pin.cpus.ids.map((cpu) => {
@@ -137,9 +138,9 @@ function applyMap(pin: CpuPin, map: ReadonlyMap<number, Grant>, pools: Pools, he
     return grant.cpu;
   });
   const next = CpuSet.of(ids);
-  if (next.equals(pin.cpus)) return [];
+  if (next.equals(pin.cpus)) return undefined;
   const shown = moved.length > 4 ? [...moved.slice(0, 4), `… ${moved.length - 4} more`] : moved;
-  return [change(pin, next.toString(), `remap: ${shown.join(', ')}`)];
+  return change(pin, next.toString(), `remap: ${shown.join(', ')}`);
 }
 
 /** Host sibling threads of the CPUs that a guest core's other vCPUs keep (key: cell/core). */
