@@ -13,7 +13,7 @@ import { poolFor, type Pools } from './pools.js';
 import { change } from './release.js';
 import { NodeVotes } from './node-votes.js';
 import { planCellNodes } from './remap-cells.js';
-import { collectDemands, orderDemands, vcpuCells } from './remap-demands.js';
+import { collectDemands, orderDemands, vcpuCells, type Demand } from './remap-demands.js';
 import { placementNotes } from './remap-outcome.js';
 
 export interface RemapOptions {
@@ -112,7 +112,8 @@ function substitutes(input: ClassInput): { map: Map<number, Grant>; notes: strin
     if (wanted.length === 0) continue;
     const node = cellNode.get(wanted[0]?.cell ?? -1) ?? cellNode.get(-1);
     const siblings = node !== undefined && wanted.length > 1 ? allocator.takeSiblings(node, wanted.length) : undefined;
-    for (const [i, demand] of wanted.entries()) {
+    for (let i = 0; i < wanted.length; i++) {
+      const demand = wanted[i] as Demand;
       const grant = siblings?.[i] ?? allocator.take(node);
       if (!grant) {
         const needed = CpuSet.of(demands.map((d) => d.cpu)).size;
