@@ -54,7 +54,11 @@ export class CpuAllocator {
   private sharedHeaps: Map<number, UseHeap> | undefined;
 
   constructor(private readonly input: AllocatorInput) {
-    for (const cpu of input.host.cpus) {
+    // Index loops over the host's CPUs here and in the other per-CPU and per-vCPU loops of a
+    // remap: in code that runs once, for-of allocates an iterator result per step.
+    const cpus = input.host.cpus;
+    for (let i = 0; i < cpus.length; i++) {
+      const cpu = cpus[i] as HostCpu;
       if (!input.pool.has(cpu.id)) continue;
       this.nodeOf.set(cpu.id, cpu.node);
       this.cpuOf.set(cpu.id, cpu);

@@ -7,7 +7,7 @@ import { CpuAllocator, type Grant } from './cpu-allocator.js';
 import { CpuSet, parseCpuset } from './cpuset.js';
 import { isDedicated, vcpuCpusetInUse, type CpuPin, type DomainPins, type NodePin } from './domain-pins.js';
 import { cpuPinFits, type Misfits } from './fit.js';
-import type { Host } from './host.js';
+import type { Host, HostCpu } from './host.js';
 import type { Change } from './plan.js';
 import { poolFor, type Pools } from './pools.js';
 import { change } from './release.js';
@@ -181,14 +181,25 @@ function remapNodePins(
   host: Host,
 ): Change[] {
   if (misfits.length === 0) return [];
-  const nodeOf = new Map(host.cpus.map((c) => [c.id, c.node]));
-  const moved = new Map(cpuChanges.filter((c) => c.element === 'vcpupin').map((c) => [c.id, c.new]));
+  // Index loops: in code that runs once, for-of allocates an iterator result per step.
+  const nodeOf = new Map<number, number>();
+  for (let i = 0; i < host.cpus.length; i++) {
+    const cpu = host.cpus[i] as HostCpu;
+    nodeOf.set(cpu.id, cpu.node);
+  }
+  const moved = new Map<number | undefined, string | null>();
+  for (let i = 0; i < cpuChanges.length; i++) {
+    const c = cpuChanges[i] as Change;
+    if (c.element === 'vcpupin') moved.set(c.id, c.new);
+  }
   const votes = new NodeVotes();
-  for (const pin of pins.cpuPins) {
+  for (let i = 0; i < pins.cpuPins.length; i++) {
+    const pin = pins.cpuPins[i] as CpuPin;
     if (pin.kind !== 'vcpupin') continue;
     const next = moved.get(pin.id);
-    const cpus = next === undefined ? pin.cpus : next === null ? CpuSet.empty : parseCpuset(next);
-    for (const cpu of cpus.ids) {
+    const { ids } = next === undefined ? pin.cpus : next === null ? CpuSet.empty : parseCpuset(next);
+    for (let j = 0; j < ids.length; j++) {
+      const cpu = ids[j] as number;
       const node = nodeOf.get(cpu);
       if (node === undefined || !pools.nodes.has(node)) continue;
       votes.add(pin.id === undefined ? undefined : cellOf.get(pin.id), node);
