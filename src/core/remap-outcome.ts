@@ -4,7 +4,7 @@
 // result falls short instead of leaving the README's promise to be checked by
 // hand.
 import { CpuSet } from './cpuset.js';
-import type { DomainPins } from './domain-pins.js';
+import type { CpuPin, DomainPins } from './domain-pins.js';
 import type { Host, HostCpu } from './host.js';
 import type { Change } from './plan.js';
 
@@ -24,8 +24,13 @@ export function placementNotes(pins: DomainPins, cellOf: ReadonlyMap<number, num
   const moved = new Set(changes.filter((c) => c.element === 'vcpupin' && c.id !== undefined && c.new !== null).map((c) => c.id));
   if (moved.size === 0) return [];
   const cpuOf = new Map<number, number>();
-  for (const pin of pins.cpuPins) if (pin.kind === 'vcpupin' && pin.id !== undefined && pin.cpus.size === 1) cpuOf.set(pin.id, pin.cpus.ids[0] ?? -1);
-  for (const c of changes) {
+  // Index loops per vCPU and per host CPU: in code that runs once, for-of allocates an iterator result per step.
+  for (let i = 0; i < pins.cpuPins.length; i++) {
+    const pin = pins.cpuPins[i] as CpuPin;
+    if (pin.kind === 'vcpupin' && pin.id !== undefined && pin.cpus.size === 1) cpuOf.set(pin.id, pin.cpus.ids[0] ?? -1);
+  }
+  for (let i = 0; i < changes.length; i++) {
+    const c = changes[i] as Change;
     if (c.element !== 'vcpupin' || c.id === undefined) continue;
     const single = c.new !== null && /^\d+$/.test(c.new) ? Number(c.new) : undefined;
     if (single === undefined) cpuOf.delete(c.id);
@@ -34,7 +39,10 @@ export function placementNotes(pins: DomainPins, cellOf: ReadonlyMap<number, num
   // Only the CPUs the vCPUs end on: no map of a 4096-CPU host per plan.
   const wanted = new Set(cpuOf.values());
   const hostCpu = new Map<number, HostCpu>();
-  for (const cpu of host.cpus) if (wanted.has(cpu.id)) hostCpu.set(cpu.id, cpu);
+  for (let i = 0; i < host.cpus.length; i++) {
+    const cpu = host.cpus[i] as HostCpu;
+    if (wanted.has(cpu.id)) hostCpu.set(cpu.id, cpu);
+  }
   /** The pinned vCPUs by `key`, only the groups with a vCPU remap moved. */
   const groups = (key: (vcpu: number) => string): Map<string, number[]> => {
     const byKey = new Map<string, number[]>();
