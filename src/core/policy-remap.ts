@@ -131,17 +131,20 @@ function substitutes(input: ClassInput): { map: Map<number, Grant>; notes: strin
 /** One pin through the map; the rule names each substitute and the tier it came from. */
 function applyMap(pin: CpuPin, map: ReadonlyMap<number, Grant>, pools: Pools, held: CpuSet | undefined): Change | undefined {
   const pool = poolFor(pin.kind, pools);
-  const moved: string[] = [];
-  const ids = pin.cpus.ids.map((cpu) => {
+  // Once per vCPU pin: the rule is built as it goes, no closure or list of every move.
+  const ids = pin.cpus.ids.slice();
+  let moved = 0;
+  let shown = '';
+  for (let i = 0; i < ids.length; i++) {
+    const cpu = ids[i] as number;
     const grant = map.get(cpu);
-    if (!grant || (pool.has(cpu) && cpuPinFits(pin, pools, held))) return cpu;
-    moved.push(`${cpu}→${grant.cpu} (${grant.tier}, node ${grant.node})`);
-    return grant.cpu;
-  });
+    if (!grant || (pool.has(cpu) && cpuPinFits(pin, pools, held))) continue;
+    ids[i] = grant.cpu;
+    if (++moved <= 4) shown += `${moved > 1 ? ', ' : ''}${cpu}→${grant.cpu} (${grant.tier}, node ${grant.node})`;
+  }
   const next = CpuSet.of(ids);
   if (next.equals(pin.cpus)) return undefined;
-  const shown = moved.length > 4 ? [...moved.slice(0, 4), `… ${moved.length - 4} more`] : moved;
-  return change(pin, next.toString(), `remap: ${shown.join(', ')}`);
+  return change(pin, next.toString(), `remap: ${shown}${moved > 4 ? `, … ${moved - 4} more` : ''}`);
 }
 
 /** Host sibling threads of the CPUs that a guest core's other vCPUs keep (key: cell/core). */
