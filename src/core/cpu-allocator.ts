@@ -54,7 +54,11 @@ export class CpuAllocator {
   private sharedHeaps: Map<number, UseHeap> | undefined;
 
   constructor(private readonly input: AllocatorInput) {
-    for (const cpu of input.host.cpus) {
+    // Index loops over the host's CPUs here and in the other per-CPU and per-vCPU loops of a
+    // remap: in code that runs once, for-of allocates an iterator result per step.
+    const cpus = input.host.cpus;
+    for (let i = 0; i < cpus.length; i++) {
+      const cpu = cpus[i] as HostCpu;
       if (!input.pool.has(cpu.id)) continue;
       this.nodeOf.set(cpu.id, cpu.node);
       this.cpuOf.set(cpu.id, cpu);
@@ -93,13 +97,25 @@ export class CpuAllocator {
     if (!lists || count < 2) return undefined;
     const cores = (lists.cores ??= this.coresOf(lists));
     if (count > lists.widestCore) return undefined;
-    const untaken = (core: readonly number[]): number[] => core.filter((cpu) => !this.taken.has(cpu));
-    while (lists.coreCursor < cores.length && untaken(cores[lists.coreCursor] ?? []).length < 2) lists.coreCursor++;
+    while (lists.coreCursor < cores.length && this.untaken(cores[lists.coreCursor]) < 2) lists.coreCursor++;
     for (let i = lists.coreCursor; i < cores.length; i++) {
-      const free = untaken(cores[i] ?? []);
-      if (free.length >= count) return free.slice(0, count).map((cpu) => this.grant(cpu, 'free', node));
+      const core = cores[i] ?? [];
+      if (this.untaken(core) < count) continue;
+      const grants: Grant[] = [];
+      for (let j = 0; j < core.length && grants.length < count; j++) {
+        const cpu = core[j] as number;
+        if (!this.taken.has(cpu)) grants.push(this.grant(cpu, 'free', node));
+      }
+      return grants;
     }
     return undefined;
+  }
+
+  /** How many of a core's CPUs are not taken yet (counted, not listed: asked once or twice per guest core). */
+  private untaken(core: readonly number[] = []): number {
+    let count = 0;
+    for (let i = 0; i < core.length; i++) if (!this.taken.has(core[i] as number)) count++;
+    return count;
   }
 
   /** The node's CPUs that were free at the start, by physical core in order of their first CPU. */

@@ -64,7 +64,9 @@ export class CpuSet {
   }
 
   equals(other: CpuSet): boolean {
-    return this.ids.length === other.ids.length && this.ids.every((id, i) => other.ids[i] === id);
+    if (this.ids.length !== other.ids.length) return false;
+    for (let i = 0; i < this.ids.length; i++) if (this.ids[i] !== other.ids[i]) return false;
+    return true;
   }
 
   /** Canonical libvirt/kernel form: `0-3,5`; the empty set is ``. */
@@ -78,7 +80,7 @@ export class CpuSet {
 }
 
 function formatIds(ids: readonly number[]): string {
-  const parts: string[] = [];
+  let text = '';
   let i = 0;
   while (i < ids.length) {
     const first = ids[i] as number;
@@ -87,10 +89,11 @@ function formatIds(ids: readonly number[]): string {
       last += 1;
       i += 1;
     }
-    parts.push(first === last ? `${first}` : `${first}-${last}`);
+    const part = first === last ? `${first}` : `${first}-${last}`;
+    text = text === '' ? part : `${text},${part}`;
     i += 1;
   }
-  return parts.join(',');
+  return text;
 }
 
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
@@ -161,6 +164,8 @@ export function parseCpuset(text: string, what = 'cpuset'): CpuSet {
  * commas; an empty or blank file is the empty set.
  */
 export function parseSysfsList(text: string, what = 'CPU list'): CpuSet {
+  const scanned = scanSysfsList(text);
+  if (scanned) return CpuSet.of(scanned);
   const trimmed = text.trim();
   if (trimmed === '') return CpuSet.empty;
   const ids: number[] = [];
@@ -175,6 +180,37 @@ export function parseSysfsList(text: string, what = 'CPU list'): CpuSet {
     for (let id = first; id <= last; id++) ids.push(id);
   }
   return CpuSet.of(ids);
+}
+
+/**
+ * The well-formed case (`0-3,8\n`) digit by digit: no substrings, token arrays
+ * or matches for the hundreds of small sysfs files a host read parses.
+ * Undefined for anything else, which the tokenizer then accepts or explains.
+ */
+function scanSysfsList(text: string): number[] | undefined {
+  const end = text.endsWith('\n') ? text.length - 1 : text.length;
+  if (end === 0) return undefined;
+  const ids: number[] = [];
+  let pos = 0;
+  const number = (): number => {
+    const start = pos;
+    let value = 0;
+    for (let c = text.charCodeAt(pos); c >= 48 && c <= 57; c = text.charCodeAt(++pos)) value = value * 10 + c - 48;
+    return pos === start ? -1 : value;
+  };
+  for (;;) {
+    const first = number();
+    let last = first;
+    if (text[pos] === '-') {
+      pos++;
+      last = number();
+    }
+    if (first < 0 || last < first || last > MAX_CPU_ID) return undefined;
+    for (let id = first; id <= last; id++) ids.push(id);
+    if (pos === end) return ids;
+    if (text[pos] !== ',') return undefined;
+    pos++;
+  }
 }
 
 /** Quote untrusted text for an error message: bounded, no control characters. */

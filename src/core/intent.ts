@@ -83,7 +83,9 @@ export interface Intent {
  * changed since, and one the record does not name, is taken as it is now.
  */
 export function readIntent(current: DomainPins, original: readonly OriginalPin[]): Intent {
-  const now = new Map<string, Pin>([...current.cpuPins, ...current.nodePins].map((p) => [pinKey(p), p]));
+  // No record yet (a first rewrite): the domain as it is is its own original.
+  if (original.length === 0) return { pins: current, recorded: new Set(), gone: new Set(), entries: [], changed: [] };
+  const now = pinsByKey(current);
   const cellOfMemdev = new Map(current.nodePins.filter((p) => p.kind === 'memdev').map((p) => [p.id, p.cell]));
   const gone = new Set<OriginalPin>();
   const entries: OriginalPin[] = [];
@@ -123,26 +125,44 @@ export function readIntent(current: DomainPins, original: readonly OriginalPin[]
  * original); a pin that is absent and was not recorded has nothing to record.
  */
 export function nextRecord(current: DomainPins, intent: Intent, changes: readonly Change[]): OriginalPin[] {
-  const now = new Map<string, Pin>([...current.cpuPins, ...current.nodePins].map((p) => [pinKey(p), p]));
-  const changed = new Map(changes.map((c) => [key(c.element, c.id), c]));
-  const written = (k: string): string | null => {
+  const changed = new Map<string, Change>();
+  for (const c of changes) changed.set(key(c.element, c.id), c);
+  const written = (k: string, now: Pin | undefined): string | null => {
     const change = changed.get(k);
-    return change ? change.new : (now.get(k)?.text ?? null);
+    return change ? change.new : (now?.text ?? null);
   };
   const named = new Set<string>();
   const record: OriginalPin[] = [];
+  let now: Map<string, Pin> | undefined;
   for (const o of intent.entries) {
     const k = key(o.element, o.id);
     named.add(k);
-    record.push(intent.gone.has(o) ? o : { element: o.element, ...(o.id === undefined ? {} : { id: o.id }), value: o.value, ...(o.mode ? { mode: o.mode } : {}), written: written(k) });
+    now ??= pinsByKey(current);
+    record.push(intent.gone.has(o) ? o : recordEntry(o.element, o.id, o.value, o.mode, written(k, now.get(k))));
   }
-  for (const pin of [...current.cpuPins, ...current.nodePins]) {
+  const add = (pin: Pin, mode: string | undefined): void => {
     const k = pinKey(pin);
-    if (named.has(k)) continue;
-    const mode = 'mode' in pin && pin.mode ? { mode: pin.mode } : {};
-    record.push({ element: pin.kind, ...(pin.id === undefined ? {} : { id: pin.id }), value: pin.text, ...mode, written: written(k) });
-  }
+    if (!named.has(k)) record.push(recordEntry(pin.kind, pin.id, pin.text, mode, written(k, pin)));
+  };
+  for (const pin of current.cpuPins) add(pin, undefined);
+  for (const pin of current.nodePins) add(pin, pin.mode);
   return record;
+}
+
+/** The current pins by key (a domain has one pin per key: readDomainPins refuses repeats). */
+function pinsByKey(current: DomainPins): Map<string, Pin> {
+  const byKey = new Map<string, Pin>();
+  for (const pin of current.cpuPins) byKey.set(pinKey(pin), pin);
+  for (const pin of current.nodePins) byKey.set(pinKey(pin), pin);
+  return byKey;
+}
+
+/** A record entry with id and mode only when set. Built field by field: a spread per entry is costly for 512 pins in cold code. */
+function recordEntry(element: PinKind, id: number | undefined, value: string, mode: string | undefined, written: string | null): OriginalPin {
+  const entry: { -readonly [K in keyof OriginalPin]: OriginalPin[K] } = { element, value, written };
+  if (id !== undefined) entry.id = id;
+  if (mode) entry.mode = mode;
+  return entry;
 }
 
 /**

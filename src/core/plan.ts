@@ -45,12 +45,18 @@ export function changeLabel(change: Change): string {
 
 /** CPUs the domain will hold alone once started: its single-CPU vcpu/emulator pins after the plan. */
 export function dedicatedCpusAfter(pins: readonly CpuPin[], changes: readonly Change[]): number[] {
-  const changed = new Map(changes.map((c) => [`${c.element}/${c.id ?? ''}`, c.new]));
+  // Changed values by element and id; index loops and no string keys: this runs once per vCPU.
+  const changed = { vcpupin: new Map<number | undefined, string | null>(), emulatorpin: new Map<number | undefined, string | null>() };
+  for (let i = 0; i < changes.length; i++) {
+    const c = changes[i] as Change;
+    if (c.element === 'vcpupin' || c.element === 'emulatorpin') changed[c.element].set(c.id, c.new);
+  }
   const out: number[] = [];
-  for (const pin of pins) {
+  for (let i = 0; i < pins.length; i++) {
+    const pin = pins[i] as CpuPin;
     if (pin.kind !== 'vcpupin' && pin.kind !== 'emulatorpin') continue;
-    const key = `${pin.kind}/${pin.id ?? ''}`;
-    const text = changed.has(key) ? (changed.get(key) ?? null) : pin.text;
+    const byId = changed[pin.kind];
+    const text = byId.has(pin.id) ? (byId.get(pin.id) ?? null) : pin.text;
     if (text !== null && /^\s*\d+\s*$/.test(text)) out.push(Number(text));
   }
   return out;

@@ -7,13 +7,13 @@ import { CpuAllocator, type Grant } from './cpu-allocator.js';
 import { CpuSet, parseCpuset } from './cpuset.js';
 import { isDedicated, vcpuCpusetInUse, type CpuPin, type DomainPins, type NodePin } from './domain-pins.js';
 import { cpuPinFits, type Misfits } from './fit.js';
-import type { Host } from './host.js';
+import type { Host, HostCpu } from './host.js';
 import type { Change } from './plan.js';
 import { poolFor, type Pools } from './pools.js';
 import { change } from './release.js';
 import { NodeVotes } from './node-votes.js';
 import { planCellNodes } from './remap-cells.js';
-import { collectDemands, orderDemands, vcpuCells } from './remap-demands.js';
+import { collectDemands, orderDemands, vcpuCells, type Demand } from './remap-demands.js';
 import { placementNotes } from './remap-outcome.js';
 
 export interface RemapOptions {
@@ -56,7 +56,8 @@ export function remapChanges(
   const changes: Change[] = [];
   for (const pin of pins.cpuPins) {
     const map = grants.get(pin);
-    if (map) changes.push(...applyMap(pin, map, pools, held));
+    const moved = map && applyMap(pin, map, pools, held);
+    if (moved) changes.push(moved);
   }
   changes.push(...remapNodePins(pins, cellOf, misfits.node, pools, changes, host));
   notes.push(...placementNotes(pins, cellOf, changes, host));
@@ -111,7 +112,8 @@ function substitutes(input: ClassInput): { map: Map<number, Grant>; notes: strin
     if (wanted.length === 0) continue;
     const node = cellNode.get(wanted[0]?.cell ?? -1) ?? cellNode.get(-1);
     const siblings = node !== undefined && wanted.length > 1 ? allocator.takeSiblings(node, wanted.length) : undefined;
-    for (const [i, demand] of wanted.entries()) {
+    for (let i = 0; i < wanted.length; i++) {
+      const demand = wanted[i] as Demand;
       const grant = siblings?.[i] ?? allocator.take(node);
       if (!grant) {
         const needed = CpuSet.of(demands.map((d) => d.cpu)).size;
@@ -127,19 +129,22 @@ function substitutes(input: ClassInput): { map: Map<number, Grant>; notes: strin
 }
 
 /** One pin through the map; the rule names each substitute and the tier it came from. */
-function applyMap(pin: CpuPin, map: ReadonlyMap<number, Grant>, pools: Pools, held: CpuSet | undefined): Change[] {
+function applyMap(pin: CpuPin, map: ReadonlyMap<number, Grant>, pools: Pools, held: CpuSet | undefined): Change | undefined {
   const pool = poolFor(pin.kind, pools);
-  const moved: string[] = [];
-  const ids = pin.cpus.ids.map((cpu) => {
+  // Once per vCPU pin: the rule is built as it goes, no closure or list of every move.
+  const ids = pin.cpus.ids.slice();
+  let moved = 0;
+  let shown = '';
+  for (let i = 0; i < ids.length; i++) {
+    const cpu = ids[i] as number;
     const grant = map.get(cpu);
-    if (!grant || (pool.has(cpu) && cpuPinFits(pin, pools, held))) return cpu;
-    moved.push(`${cpu}→${grant.cpu} (${grant.tier}, node ${grant.node})`);
-    return grant.cpu;
-  });
+    if (!grant || (pool.has(cpu) && cpuPinFits(pin, pools, held))) continue;
+    ids[i] = grant.cpu;
+    if (++moved <= 4) shown += `${moved > 1 ? ', ' : ''}${cpu}→${grant.cpu} (${grant.tier}, node ${grant.node})`;
+  }
   const next = CpuSet.of(ids);
-  if (next.equals(pin.cpus)) return [];
-  const shown = moved.length > 4 ? [...moved.slice(0, 4), `… ${moved.length - 4} more`] : moved;
-  return [change(pin, next.toString(), `remap: ${shown.join(', ')}`)];
+  if (next.equals(pin.cpus)) return undefined;
+  return change(pin, next.toString(), `remap: ${shown}${moved > 4 ? `, … ${moved - 4} more` : ''}`);
 }
 
 /** Host sibling threads of the CPUs that a guest core's other vCPUs keep (key: cell/core). */
@@ -179,14 +184,25 @@ function remapNodePins(
   host: Host,
 ): Change[] {
   if (misfits.length === 0) return [];
-  const nodeOf = new Map(host.cpus.map((c) => [c.id, c.node]));
-  const moved = new Map(cpuChanges.filter((c) => c.element === 'vcpupin').map((c) => [c.id, c.new]));
+  // Index loops: in code that runs once, for-of allocates an iterator result per step.
+  const nodeOf = new Map<number, number>();
+  for (let i = 0; i < host.cpus.length; i++) {
+    const cpu = host.cpus[i] as HostCpu;
+    nodeOf.set(cpu.id, cpu.node);
+  }
+  const moved = new Map<number | undefined, string | null>();
+  for (let i = 0; i < cpuChanges.length; i++) {
+    const c = cpuChanges[i] as Change;
+    if (c.element === 'vcpupin') moved.set(c.id, c.new);
+  }
   const votes = new NodeVotes();
-  for (const pin of pins.cpuPins) {
+  for (let i = 0; i < pins.cpuPins.length; i++) {
+    const pin = pins.cpuPins[i] as CpuPin;
     if (pin.kind !== 'vcpupin') continue;
     const next = moved.get(pin.id);
-    const cpus = next === undefined ? pin.cpus : next === null ? CpuSet.empty : parseCpuset(next);
-    for (const cpu of cpus.ids) {
+    const { ids } = next === undefined ? pin.cpus : next === null ? CpuSet.empty : parseCpuset(next);
+    for (let j = 0; j < ids.length; j++) {
+      const cpu = ids[j] as number;
       const node = nodeOf.get(cpu);
       if (node === undefined || !pools.nodes.has(node)) continue;
       votes.add(pin.id === undefined ? undefined : cellOf.get(pin.id), node);

@@ -35,6 +35,7 @@ export function releaseNodePin(pin: NodePin, pools: Pools, rule: string, memnode
 }
 
 export function change(pin: CpuPin | NodePin, value: string | null, rule: string): Change {
-  const base = { element: pin.kind, old: pin.text, new: value, rule };
-  return pin.id === undefined ? base : { ...base, id: pin.id };
+  // Two literals, not a spread: a remap builds one per vCPU, and a spread copy costs ~400 bytes in cold code.
+  if (pin.id === undefined) return { element: pin.kind, old: pin.text, new: value, rule };
+  return { element: pin.kind, old: pin.text, new: value, rule, id: pin.id };
 }

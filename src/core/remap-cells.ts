@@ -4,7 +4,7 @@
 // that no other cell has taken.
 import type { CpuAllocator } from './cpu-allocator.js';
 import type { CpuSet } from './cpuset.js';
-import type { DomainPins } from './domain-pins.js';
+import type { CpuPin, DomainPins } from './domain-pins.js';
 import type { Host } from './host.js';
 import type { Demand } from './remap-demands.js';
 import { NodeVotes } from './node-votes.js';
@@ -26,8 +26,12 @@ export function planCellNodes(
     if (pin.kind === 'numatune') boundNode.set(-1, first);
   }
   const keptVotes = new NodeVotes();
-  for (const pin of pins.cpuPins) {
-    for (const cpu of pin.cpus.ids) {
+  // Index loops per vCPU pin: in code that runs once, for-of allocates an iterator result per step.
+  for (let i = 0; i < pins.cpuPins.length; i++) {
+    const pin = pins.cpuPins[i] as CpuPin;
+    const { ids } = pin.cpus;
+    for (let j = 0; j < ids.length; j++) {
+      const cpu = ids[j] as number;
       if (!kept.has(cpu)) continue;
       const node = allocator.nodeOfCpu(cpu);
       if (node === undefined) continue;

@@ -16,7 +16,11 @@ export interface Demand {
 /** Guest cell of each vCPU that a `<cpu><numa><cell cpus>` names. */
 export function vcpuCells(pins: DomainPins): Map<number, number> {
   const cells = new Map<number, number>();
-  for (const cell of pins.cells) for (const vcpu of cell.vcpus.ids) cells.set(vcpu, cell.id);
+  for (const cell of pins.cells) {
+    // Index loops per vCPU here and below: in code that runs once, for-of allocates an iterator result per step.
+    const { ids } = cell.vcpus;
+    for (let i = 0; i < ids.length; i++) cells.set(ids[i] as number, cell.id);
+  }
   return cells;
 }
 
@@ -27,10 +31,13 @@ export function collectDemands(
   bad: (pin: CpuPin, cpu: number) => boolean,
 ): Demand[] {
   const byCpu = new Map<number, Demand>();
-  for (const pin of classPins) {
+  for (let i = 0; i < classPins.length; i++) {
+    const pin = classPins[i] as CpuPin;
     const dedicated = isDedicated(pin);
     const vcpu = pin.kind === 'vcpupin' ? pin.id : undefined;
-    for (const cpu of pin.cpus.ids) {
+    const { ids } = pin.cpus;
+    for (let j = 0; j < ids.length; j++) {
+      const cpu = ids[j] as number;
       if (!bad(pin, cpu)) continue;
       let demand = byCpu.get(cpu);
       if (!demand) {

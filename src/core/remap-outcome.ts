@@ -4,7 +4,7 @@
 // result falls short instead of leaving the README's promise to be checked by
 // hand.
 import { CpuSet } from './cpuset.js';
-import type { DomainPins } from './domain-pins.js';
+import type { CpuPin, DomainPins } from './domain-pins.js';
 import type { Host, HostCpu } from './host.js';
 import type { Change } from './plan.js';
 
@@ -21,11 +21,20 @@ function listed(items: readonly string[]): string {
  * host core. Only groups with a vCPU remap moved, each pinned to one CPU.
  */
 export function placementNotes(pins: DomainPins, cellOf: ReadonlyMap<number, number>, changes: readonly Change[], host: Host): string[] {
-  const moved = new Set(changes.filter((c) => c.element === 'vcpupin' && c.id !== undefined && c.new !== null).map((c) => c.id));
+  // Index loops per vCPU and per host CPU: in code that runs once, for-of allocates an iterator result per step.
+  const moved = new Set<number>();
+  for (let i = 0; i < changes.length; i++) {
+    const c = changes[i] as Change;
+    if (c.element === 'vcpupin' && c.id !== undefined && c.new !== null) moved.add(c.id);
+  }
   if (moved.size === 0) return [];
   const cpuOf = new Map<number, number>();
-  for (const pin of pins.cpuPins) if (pin.kind === 'vcpupin' && pin.id !== undefined && pin.cpus.size === 1) cpuOf.set(pin.id, pin.cpus.ids[0] ?? -1);
-  for (const c of changes) {
+  for (let i = 0; i < pins.cpuPins.length; i++) {
+    const pin = pins.cpuPins[i] as CpuPin;
+    if (pin.kind === 'vcpupin' && pin.id !== undefined && pin.cpus.size === 1) cpuOf.set(pin.id, pin.cpus.ids[0] ?? -1);
+  }
+  for (let i = 0; i < changes.length; i++) {
+    const c = changes[i] as Change;
     if (c.element !== 'vcpupin' || c.id === undefined) continue;
     const single = c.new !== null && /^\d+$/.test(c.new) ? Number(c.new) : undefined;
     if (single === undefined) cpuOf.delete(c.id);
@@ -34,25 +43,41 @@ export function placementNotes(pins: DomainPins, cellOf: ReadonlyMap<number, num
   // Only the CPUs the vCPUs end on: no map of a 4096-CPU host per plan.
   const wanted = new Set(cpuOf.values());
   const hostCpu = new Map<number, HostCpu>();
-  for (const cpu of host.cpus) if (wanted.has(cpu.id)) hostCpu.set(cpu.id, cpu);
+  for (let i = 0; i < host.cpus.length; i++) {
+    const cpu = host.cpus[i] as HostCpu;
+    if (wanted.has(cpu.id)) hostCpu.set(cpu.id, cpu);
+  }
   /** The pinned vCPUs by `key`, only the groups with a vCPU remap moved. */
-  const groups = (key: (vcpu: number) => string): Map<string, number[]> => {
-    const byKey = new Map<string, number[]>();
+  const groups = <K>(key: (vcpu: number) => K): Map<K, number[]> => {
+    const byKey = new Map<K, number[]>();
+    const withMoved = new Set<K>();
     for (const vcpu of cpuOf.keys()) {
       const k = key(vcpu);
       const group = byKey.get(k);
       if (group) group.push(vcpu);
       else byKey.set(k, [vcpu]);
+      if (moved.has(vcpu)) withMoved.add(k);
     }
-    for (const [k, vcpus] of byKey) if (!vcpus.some((v) => moved.has(v))) byKey.delete(k);
+    for (const k of byKey.keys()) if (!withMoved.has(k)) byKey.delete(k);
     return byKey;
+  };
+  /** Whether distinct CPUs, all sibling threads of the first one's core, hold these vCPUs: once per guest core, so no lists. */
+  const onSiblings = (vcpus: readonly number[]): boolean => {
+    const siblings = hostCpu.get(cpuOf.get(vcpus[0] ?? -1) ?? -1)?.siblings.ids;
+    if (siblings === undefined) return false;
+    for (let i = 0; i < vcpus.length; i++) {
+      const cpu = cpuOf.get(vcpus[i] ?? -1) ?? -1;
+      if (!siblings.includes(cpu)) return false;
+      for (let j = 0; j < i; j++) if ((cpuOf.get(vcpus[j] ?? -1) ?? -1) === cpu) return false;
+    }
+    return true;
   };
   const notes: string[] = [];
 
   const split: string[] = [];
   if (pins.cells.length > 0) {
-    for (const [cell, vcpus] of groups((vcpu) => String(cellOf.get(vcpu) ?? -1))) {
-      if (cell === '-1') continue;
+    for (const [cell, vcpus] of groups((vcpu) => cellOf.get(vcpu) ?? -1)) {
+      if (cell === -1) continue;
       const nodes = CpuSet.of(vcpus.map((v) => hostCpu.get(cpuOf.get(v) ?? -1)?.node ?? -1).filter((n) => n >= 0));
       if (nodes.size > 1) split.push(`cell ${cell} on nodes ${nodes.toString()}`);
     }
@@ -62,11 +87,8 @@ export function placementNotes(pins: DomainPins, cellOf: ReadonlyMap<number, num
   const apart: string[] = [];
   if (pins.threadsPerCore > 1) {
     for (const vcpus of groups((vcpu) => `${cellOf.get(vcpu) ?? -1}/${Math.floor(vcpu / pins.threadsPerCore)}`).values()) {
-      if (vcpus.length < 2) continue;
-      const cpus = vcpus.map((v) => cpuOf.get(v) ?? -1);
-      const siblings = hostCpu.get(cpus[0] ?? -1)?.siblings;
-      const together = siblings !== undefined && new Set(cpus).size === cpus.length && cpus.every((cpu) => siblings.has(cpu));
-      if (!together) apart.push(`vCPUs ${CpuSet.of(vcpus).toString()} on CPUs ${cpus.join(',')}`);
+      if (vcpus.length < 2 || onSiblings(vcpus)) continue;
+      apart.push(`vCPUs ${CpuSet.of(vcpus).toString()} on CPUs ${vcpus.map((v) => cpuOf.get(v) ?? -1).join(',')}`);
     }
   }
   if (apart.length > 0) notes.push(`guest cores not on sibling threads of one host core: ${listed(apart)}`);

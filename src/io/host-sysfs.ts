@@ -96,7 +96,8 @@ class Topology {
 
   private readNode(cpus: CpuSet): void {
     const { known, socketOf } = this;
-    for (const id of cpus.ids) {
+    for (let i = 0; i < cpus.ids.length; i++) {
+      const id = cpus.ids[i] as number;
       if (known.has(id)) continue;
       // A CPU unplugged since `online` was read loses its topology dir: its files read as defaults.
       const topo = under(this.cpuDir, `cpu${id}`, 'topology');
@@ -104,7 +105,7 @@ class Topology {
         readList(under(topo, 'thread_siblings_list'), 'thread siblings') ?? readList(under(topo, 'core_cpus_list'), 'core CPUs');
       // A sibling already placed (its own files gone mid-read) keeps its own set: sets stay symmetric.
       let siblings = listed ? CpuSet.of(listed.ids.filter((cpu) => cpus.has(cpu) && !known.has(cpu))) : CpuSet.empty;
-      if (!siblings.has(id)) siblings = siblings.union(CpuSet.one(id));
+      if (!siblings.ids.includes(id)) siblings = siblings.union(CpuSet.one(id));
       // A core is named by its lowest thread: unique host-wide, and one file per core fewer than core_id.
       const core = siblings.ids[0] ?? id;
       let socket = socketOf.get(id);
@@ -161,12 +162,17 @@ function readNodes(nodeDir: string, online: CpuSet): Placement {
   const nodeIds = listIds(nodeDir, /^node(\d+)$/);
   if (nodeIds.length === 0) return { nodeOf, nodes: [{ id: 0, cpus: online, hasMemory: true }] };
 
+  // Index loops over CPUs: in code that runs once, for-of allocates an iterator result per step.
   for (const node of nodeIds) {
-    const list = readList(under(nodeDir, `node${node}`, 'cpulist'), `node ${node} CPU list`) ?? CpuSet.empty;
-    for (const cpu of list.ids) if (online.has(cpu) && !nodeOf.has(cpu)) nodeOf.set(cpu, node);
+    const { ids } = readList(under(nodeDir, `node${node}`, 'cpulist'), `node ${node} CPU list`) ?? CpuSet.empty;
+    for (let i = 0; i < ids.length; i++) {
+      const cpu = ids[i] as number;
+      if (online.has(cpu) && !nodeOf.has(cpu)) nodeOf.set(cpu, node);
+    }
   }
   const members = new Map<number, number[]>(nodeIds.map((n) => [n, []]));
-  for (const cpu of online.ids) {
+  for (let i = 0; i < online.ids.length; i++) {
+    const cpu = online.ids[i] as number;
     const node = nodeOf.get(cpu) ?? 0;
     let list = members.get(node);
     if (!list) members.set(node, (list = []));
