@@ -1,10 +1,9 @@
 // Commands are not libvirt's hook: run from a shell, ssh or a systemd service,
 // they read the guests' cgroup as the hook, the daemon's child, sees it
 // (src/io/cgroup-limits.ts), and tell the operator, once each, where they cannot.
-import { cpusetInConf, machinePartition, ownCgroup, QEMU_CONF, readCgroupCpuset, type Limits } from '../io/cgroup-limits.js';
+import { libvirtManagesCpuset, machinePartition, ownCgroup, readCgroupCpuset, type Limits } from '../io/cgroup-limits.js';
 import { findDaemonCgroup } from '../io/libvirt-daemon.js';
 import type { Io } from '../io/process-io.js';
-import { readText, under } from '../io/sysfs-files.js';
 
 /**
  * The guests' cpuset for a command run outside the daemon: libvirt's machine
@@ -22,8 +21,7 @@ export function guestCpusetOutside(io: Io): (root: string) => Limits {
   return (root) => {
     let managed: boolean;
     try {
-      const text = readText(under(root, QEMU_CONF));
-      managed = text === undefined || cpusetInConf(text);
+      managed = libvirtManagesCpuset(root);
     } catch (error) {
       note(`${error instanceof Error ? error.message : String(error)}: counted as libvirt's default (guests in cpuset cgroups of their own under machine.slice); run as root to read it`);
       managed = true;

@@ -12,6 +12,8 @@ import { applyChanges } from './rewrite.js';
 
 const CPU_KINDS: ReadonlySet<PinKind> = new Set(['vcpu', 'vcpupin', 'emulatorpin', 'iothreadpin']);
 const key = (element: PinKind, id: number | undefined): string => `${element}/${id ?? ''}`;
+/** One element's identity in a record entry or a change (`vcpupin/3`, `emulatorpin/`): the same key the record is read by. */
+export const elementKey = (entry: { readonly element: PinKind; readonly id?: number }): string => key(entry.element, entry.id);
 
 /** The placement as a record: what the metadata stores the first time repin changes a domain. */
 export function recordOf(pins: DomainPins): OriginalPin[] {

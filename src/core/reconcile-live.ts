@@ -3,11 +3,9 @@
 // operator expects the next cold start to use the same CPUs. Pure.
 import { parseCpuset } from './cpuset.js';
 import type { DomainPins } from './domain-pins.js';
-import { recordOf, stillThere } from './intent.js';
+import { elementKey as key, recordOf, stillThere } from './intent.js';
 import type { OriginalPin } from './metadata.js';
 import type { Change } from './plan.js';
-
-const key = (pin: { element: string; id?: number }): string => `${pin.element}/${pin.id ?? ''}`;
 
 /** Same ids, however written (`0-2` and `0,1,2`). */
 export function sameIds(a: string, b: string): boolean {

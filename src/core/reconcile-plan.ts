@@ -3,6 +3,7 @@
 // the hook recorded apply to the saved XML as they stand (same element, id
 // and old value), apply exactly those; else, for a guest running here, the
 // pins it runs with; otherwise plan afresh, around other guests' CPUs. Pure.
+import type { Document } from '@xmldom/xmldom';
 import type { Config } from './config.js';
 import { parseCpuset } from './cpuset.js';
 import { readDomainPins, type DomainPins } from './domain-pins.js';
@@ -11,8 +12,7 @@ import { liveChanges, sameIds } from './reconcile-live.js';
 import { filterDomainXml, type FilterResult } from './filter.js';
 import type { Host } from './host.js';
 import type { Change, Plan, Policy } from './plan.js';
-import { applyOwnChanges, recordFirst, recordOf } from './intent.js';
-import type { OriginalPin } from './metadata.js';
+import { applyOwnChanges, elementKey as key, recordFirst, recordOf } from './intent.js';
 import { parseDomainXml, serializeXml } from './xml.js';
 
 /** Where the saved definition's changes came from. */
@@ -41,8 +41,6 @@ export function hostWithoutDomain(host: Host, name: string): Host {
   if (!host.occupancy || own === undefined) return host;
   return { ...host, occupancy: { ...host.occupancy, exclusive: host.occupancy.exclusive.minus(parseCpuset(own)) } };
 }
-
-const key = (c: { element: string; id?: number }): string => `${c.element}/${c.id ?? ''}`;
 
 /** Same ids, however written; an absent element matches only a change that creates one. */
 function sameSet(text: string | undefined, old: string | null): boolean {
@@ -124,9 +122,11 @@ function freshAroundClaims(xml: string, here: Host, config: Config, policy: Poli
 
 /** The saved XML with `changes` applied, and whatever still misfits planned afresh; undefined when that does not fit. */
 function fromChanges(xml: string, here: Host, config: Config, policy: Policy | undefined, fresh: FilterResult, changes: readonly Change[], source: 'recorded' | 'live'): ReconcileResult | undefined {
+  let doc: Document;
   let candidate: string;
   try {
-    candidate = serializeXml(applyOwnChanges(parseDomainXml(xml), changes));
+    doc = applyOwnChanges(parseDomainXml(xml), changes);
+    candidate = serializeXml(doc);
   } catch {
     return undefined;
   }
@@ -138,11 +138,7 @@ function fromChanges(xml: string, here: Host, config: Config, policy: Policy | u
   const more = after.plan.outcome === 'rewritten';
   const merged = more ? mergeChanges(changes, after.plan.changes) : [...changes];
   const plan: Plan = { ...fresh.plan, outcome: 'rewritten', changes: merged, notes: after.plan.notes };
-  return { plan, pins: fresh.pins, output: after.output ?? withOriginal(candidate, original), shadow: fresh.shadow, source: more ? `${source}+fresh` : source };
-}
-
-/** `xml` with the original-placement record, unless it has one already. */
-function withOriginal(xml: string, original: readonly OriginalPin[]): string {
-  const doc = parseDomainXml(xml);
-  return recordFirst(doc, original) ? serializeXml(doc) : xml;
+  // Nothing more to change: the candidate, with the original-placement record unless it has one already.
+  const output = after.output ?? (recordFirst(doc, original) ? serializeXml(doc) : candidate);
+  return { plan, pins: fresh.pins, output, shadow: fresh.shadow, source: more ? `${source}+fresh` : source };
 }

@@ -28,14 +28,8 @@ export interface Limits {
  * commands outside the hook count it as the default and say so.
  */
 export function libvirtManagesCpuset(root: string): boolean {
-  const text = readText(join(root, QEMU_CONF));
-  return text === undefined || cpusetInConf(text);
-}
-
-export const QEMU_CONF = 'etc/libvirt/qemu.conf';
-
-/** Whether qemu.conf's text leaves libvirt managing cpuset cgroups. */
-export function cpusetInConf(text: string): boolean {
+  const text = readText(join(root, 'etc/libvirt/qemu.conf'));
+  if (text === undefined) return true;
   // libvirt's config syntax: `key = [ "a", "b" ]`, possibly over several lines, `#` comments.
   const uncommented = text
     .split('\n')

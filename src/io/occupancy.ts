@@ -7,7 +7,7 @@
 import { readdirSync } from 'node:fs';
 import { CpuSet, parseCpuset, parseSysfsList } from '../core/cpuset.js';
 import type { Occupancy } from '../core/host.js';
-import { readText, under } from './sysfs-files.js';
+import { readIfReadable, under } from './sysfs-files.js';
 
 export interface RunningDomain {
   readonly name: string;
@@ -15,18 +15,6 @@ export interface RunningDomain {
   readonly pid: number | undefined;
   /** One entry per vCPU or emulator thread: the CPUs it may run on. */
   readonly threads: readonly CpuSet[];
-}
-
-/**
- * A file's text, or undefined when it cannot be read for any reason (gone, or
- * not ours to read): another guest's odd file is skipped, never a failure.
- */
-function readIfReadable(path: string): string | undefined {
-  try {
-    return readText(path);
-  } catch {
-    return undefined;
-  }
 }
 
 const first = (text: string, pattern: RegExp): string | undefined => pattern.exec(text)?.[1];

@@ -43,6 +43,19 @@ export function readText(path: string): string | undefined {
   }
 }
 
+/**
+ * A file's text, or undefined when it cannot be read for any reason (gone, or
+ * not ours to read): for another process's files, where an odd one is skipped,
+ * never a failure.
+ */
+export function readIfReadable(path: string): string | undefined {
+  try {
+    return readText(path);
+  } catch {
+    return undefined;
+  }
+}
+
 export function readList(path: string, what: string): CpuSet | undefined {
   const text = readText(path);
   if (text === undefined) return undefined;
