@@ -95,8 +95,31 @@ const section = (name) =>
   `module.exports = require('repin-payload:loader')(${JSON.stringify(name)}, Number(${JSON.stringify(token('start', name))}), ` +
   `Number(${JSON.stringify(token('end', name))}), ${JSON.stringify(PACKED.has(name))});`;
 const loader = `
-const { closeSync, openSync, readSync } = require('node:fs');
-const { compileFunction } = require('node:vm');
+const { closeSync, constants, fstatSync, openSync, readSync } = require('node:fs');
+const { compileFunction, Script } = require('node:vm');
+// The hook's code cache: V8's compiled code for this build's hook payload, made by \`repin install\`
+// or \`repin code-cache\` (src/io/code-cache.ts) from one real call of the installed hook, so a
+// filter call deserializes what every call would compile. V8 itself refuses data from another V8
+// or other flags (the call then compiles, as without a cache); the build id in the name ties it to
+// these bytes. Only a regular root file no one else may write is used.
+const codeCache = () => {
+  let fd;
+  try {
+    fd = openSync((process.env.REPIN_CACHE_DIR || '/var/cache/repin') + '/hook-${BUILD_TOKEN}.v8', constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const { mode, size, uid } = fstatSync(fd);
+    if ((mode & 0o170000) !== 0o100000 || (mode & 0o022) !== 0 || uid !== process.geteuid() || size > 1 << 26) return undefined;
+    const data = Buffer.allocUnsafe(size);
+    let got = 0;
+    for (let n = 1; got < size && n > 0; got += n) n = readSync(fd, data, got, size - got, got);
+    // After the first line, repin's own header (what made it), V8's data.
+    const body = data.indexOf(10) + 1;
+    return got === size && body > 0 ? data.subarray(body) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+};
 // from, to: byte offsets of the section counted from the end of the shebang line (written in after
 // the payloads were laid out): \`repin install --node\` and the Ansible role may rewrite the shebang.
 module.exports = (section, from, to, packed) => {
@@ -141,8 +164,21 @@ module.exports = (section, from, to, packed) => {
     ? require('node:zlib').inflateRawSync(Buffer.from(text.replaceAll('\\n//', '').slice(2), 'base64')).toString('utf8')
     : text.replaceAll('\\n//', '\\n').slice(2);
   const payload = { exports: {} };
-  compileFunction(source, ['exports', 'require', 'module', '__filename', '__dirname'], { filename: __filename + '#' + section })(
-    payload.exports, require, payload, __filename, __dirname);
+  const params = ['exports', 'require', 'module', '__filename', '__dirname'];
+  const filename = __filename + '#' + section;
+  let run;
+  if (packed) run = compileFunction(source, params, { filename });
+  else {
+    const cachedData = codeCache();
+    const script = new Script('(function (' + params + ') {' + source + '\\n})', { filename, cachedData });
+    // For REPIN_TIMING and the journal (src/hook/filter.ts).
+    globalThis[Symbol.for('repin.codeCache')] = cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used';
+    // Only \`repin code-cache\`'s warm-up call sets this (src/io/code-cache.ts): the code this call compiled, at exit.
+    const out = process.env.REPIN_CODE_CACHE_OUT;
+    if (out) process.once('exit', () => require('node:fs').writeFileSync(out, script.createCachedData(), { mode: 0o600 }));
+    run = script.runInThisContext();
+  }
+  run(payload.exports, require, payload, __filename, __dirname);
   return payload.exports;
 };
 `;
@@ -197,7 +233,7 @@ for (const heavy of ['src/entry.ts', 'src/hook/filter.ts', 'src/cli/main.ts', 's
 // Lay the file out, then write each section's byte range and first line into the stub. The
 // tokens and the numbers have the same width, so writing them in moves nothing. (ASCII only:
 // bytes and characters are the same.)
-if (stubText.split(BUILD_TOKEN).length !== 2) throw new Error('build: expected one build token, in the loader');
+if (stubText.split(BUILD_TOKEN).length !== 3) throw new Error('build: expected two build tokens, in the loader (its mark check and its code cache name)');
 let text = `${stubText.replaceAll(BUILD_TOKEN, buildId)}${sections.join('')}`;
 for (const section of Object.keys(payloads)) {
   const mark = `${markOf(section, buildId)}\n`;

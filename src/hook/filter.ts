@@ -18,6 +18,12 @@ import { readFdText, readText } from '../io/read-input.js';
 import { writeReconcileRequest } from '../io/spool.js';
 import type { StartMarks } from './entry.js';
 
+/** Whether the loader found the hook's code cache (scripts/build.mjs); absent when run from source. */
+function codeCacheStatus(): string | undefined {
+  const status = (globalThis as Record<symbol, unknown>)[Symbol.for('repin.codeCache')];
+  return typeof status === 'string' ? status : undefined;
+}
+
 function oneLine(text: string): string {
   return printable(text.replace(/\s+/g, ' '), 600);
 }
@@ -118,6 +124,7 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
     outcome,
     changes: result?.plan.changes ?? [],
     durationMs: Math.round((monotonicMs() - started) * 100) / 100,
+    ...(codeCacheStatus() !== undefined ? { codeCache: codeCacheStatus() } : {}),
     ...(result?.plan.refusal ? { refusal: result.plan.refusal } : {}),
     ...(result?.plan.skipped ? { skipped: result.plan.skipped } : {}),
     ...(fault !== undefined ? { error: oneLine(describe(fault)) } : {}),
@@ -140,7 +147,7 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
   }
   lap('journal');
   if (io.env.REPIN_TIMING === '1') {
-    io.stderr.write(`repin timing: ${JSON.stringify({ ...timings, total: monotonicMs() - started, uptime: process.uptime() * 1000 })}\n`);
+    io.stderr.write(`repin timing: ${JSON.stringify({ ...timings, total: monotonicMs() - started, uptime: process.uptime() * 1000, codeCache: codeCacheStatus() })}\n`);
   }
   return code;
 }

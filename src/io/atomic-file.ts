@@ -38,7 +38,7 @@ export function tempPathFor(path: string, tempDir = dirname(path)): string {
  * filesystem), written fully, chmod'ed, fsync'ed, renamed into place, the
  * directory fsync'ed. On any failure the temp is removed and `path` is as it was.
  */
-export function replaceFile(path: string, content: string, mode: number, tempDir = dirname(path)): void {
+export function replaceFile(path: string, content: string | Buffer, mode: number, tempDir = dirname(path)): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
   const temp = tempPathFor(path, tempDir);
   const fd = openExclusive(temp);

@@ -140,6 +140,11 @@ export function install(options: InstallOptions): InstallResult {
   return { hookPath, replaced, configWritten, reloadNeeded, messages };
 }
 
+/** The places repin installs its hook that hold one now. */
+export function installedHooks(hooksDir: string): string[] {
+  return [join(hooksDir, 'qemu'), join(hooksDir, 'qemu.d', DROPIN_NAME)].filter(isRepinScript);
+}
+
 export function uninstall(hooksDir: string): string[] {
   const messages: string[] = [];
   for (const path of [join(hooksDir, 'qemu'), join(hooksDir, 'qemu.d', DROPIN_NAME)]) {

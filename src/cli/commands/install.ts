@@ -5,6 +5,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_CONFIG } from '../../core/config.js';
+import { ConfigError } from '../../core/errors.js';
 import { PATH_UNIT } from '../../core/reconcile-units.js';
 import { configPath, loadConfig } from '../../io/config-file.js';
 import {
@@ -14,6 +15,7 @@ import {
   ENABLE_ARGS,
   install,
   installCli,
+  installedHooks,
   installUnits,
   systemctl,
   systemdRuns,
@@ -21,6 +23,7 @@ import {
   uninstallUnits,
   type HookMode,
 } from '../../io/install.js';
+import { CODE_CACHE_DIR, makeCodeCache, removeCodeCaches } from '../../io/code-cache.js';
 import type { Io } from '../../io/process-io.js';
 
 const HOOKS_DIR = '/etc/libvirt/hooks';
@@ -39,6 +42,14 @@ interface InstallArgs extends UnitArgs {
   config?: string;
   script?: string;
   'bin-dir': string;
+  'cache-dir'?: string;
+  'code-cache': boolean;
+}
+
+interface CodeCacheArgs {
+  'hooks-dir': string;
+  'cache-dir': string;
+  force: boolean;
 }
 
 const UNITS_HELP =
@@ -55,6 +66,13 @@ function unitOptions<T>(y: Argv<T>): Argv<T & UnitArgs> {
 /** Units only on a systemd host's real hooks dir, unless asked: a test tree must not touch the system. */
 function wantUnits(args: UnitArgs, io: Io): boolean {
   return args.units ?? (args['units-dir'] !== undefined || (args['hooks-dir'] === HOOKS_DIR && systemdRuns(io.fsRoot)));
+}
+
+const CACHE_DIR_HELP = `where the hook's code cache goes (default ${CODE_CACHE_DIR} when installing into ${HOOKS_DIR}; the hook reads it there)`;
+
+/** The code cache's dir: given, or the system's for the system hooks dir; none for a test tree. */
+function cacheDir(args: { 'hooks-dir': string; 'cache-dir'?: string }): string | undefined {
+  return args['cache-dir'] ?? (args['hooks-dir'] === HOOKS_DIR ? CODE_CACHE_DIR : undefined);
 }
 
 /** Where the config puts the spool and the journal (the defaults when it cannot be read). */
@@ -78,7 +96,9 @@ export function installCommand(io: Io): CommandModule<object, InstallArgs> {
         .option('node', { type: 'string', describe: 'absolute node path for the shebang (default: this node)' })
         .option('config', { type: 'string', describe: 'config to create if missing (default /etc/libvirt/repin.json)' })
         .option('script', { type: 'string', describe: 'bundle to install (default: this script)' })
-        .option('bin-dir', { type: 'string', default: '/usr/local/bin', describe: 'where the reconcile service finds the repin CLI (with the units)' }) as unknown as Argv<InstallArgs>,
+        .option('bin-dir', { type: 'string', default: '/usr/local/bin', describe: 'where the reconcile service finds the repin CLI (with the units)' })
+        .option('cache-dir', { type: 'string', describe: CACHE_DIR_HELP })
+        .option('code-cache', { type: 'boolean', default: true, describe: "make the hook's code cache (--no-code-cache: the hook compiles on every filter call)" }) as unknown as Argv<InstallArgs>,
     handler: async (args) => {
       const script = args.script ?? realpathSync(io.scriptPath);
       const node = args.node ?? process.execPath;
@@ -92,6 +112,8 @@ export function installCommand(io: Io): CommandModule<object, InstallArgs> {
       }
       const result = install({ script, hooksDir: args['hooks-dir'], mode: args.mode, node, configPath: config });
       for (const line of result.messages) io.stdout.write(`${line}\n`);
+      const cache = cacheDir(args);
+      if (args['code-cache'] && cache !== undefined) io.stdout.write(`${makeCodeCache(result.hookPath, cache).message}\n`);
       if (!units) return;
       const binPath = join(args['bin-dir'], 'repin');
       const lines = [installCli(script, node, binPath), ...installUnits(unitsDir, { binPath, ...places(config) })];
@@ -107,9 +129,11 @@ export function uninstallCommand(io: Io): CommandModule<object, UnitArgs> {
   return {
     command: 'uninstall',
     describe: "remove repin's hook and reconcile units (never foreign ones); the config and the CLI copy stay",
-    builder: (y) => unitOptions(y),
+    builder: (y) => unitOptions(y).option('cache-dir', { type: 'string', describe: CACHE_DIR_HELP }),
     handler: async (args) => {
       for (const line of uninstall(args['hooks-dir'])) io.stdout.write(`${line}\n`);
+      const cache = cacheDir(args);
+      for (const path of cache === undefined ? [] : removeCodeCaches(cache)) io.stdout.write(`removed code cache ${path}\n`);
       if (!wantUnits(args, io)) return;
       const unitsDir = args['units-dir'] ?? UNITS_DIR;
       // Stop the watcher before its unit file goes away.
@@ -118,6 +142,23 @@ export function uninstallCommand(io: Io): CommandModule<object, UnitArgs> {
       for (const line of messages) io.stdout.write(`${line}\n`);
       if (removed.length === 0) io.stdout.write(`no repin units in ${unitsDir}\n`);
       else if (args.systemctl) io.stdout.write(`${await systemctl(['daemon-reload'], io.env)}\n`);
+    },
+  };
+}
+
+export function codeCacheCommand(io: Io): CommandModule<object, CodeCacheArgs> {
+  return {
+    command: 'code-cache',
+    describe: "make the installed hook's code cache again (after upgrading node; install makes it)",
+    builder: (y) =>
+      y
+        .option('hooks-dir', { type: 'string', default: HOOKS_DIR })
+        .option('cache-dir', { type: 'string', default: CODE_CACHE_DIR, describe: 'where the hook reads it' })
+        .option('force', { type: 'boolean', default: false, describe: 'make it even when the one there was made for this build and node' }),
+    handler: (args) => {
+      const hooks = installedHooks(args['hooks-dir']);
+      if (hooks.length === 0) throw new ConfigError(`no repin hook in ${args['hooks-dir']}`);
+      for (const hook of hooks) io.stdout.write(`${makeCodeCache(hook, args['cache-dir'], { force: args.force }).message}\n`);
     },
   };
 }
