@@ -159,10 +159,18 @@ module.exports = (section, from, to, packed) => {
   } finally {
     closeSync(fd);
   }
-  const text = buffer.toString('latin1');
+  // Each line's \`//\` goes in place, and one string is made at the end: every string copied or
+  // sliced is fresh memory (~0.5 ms for the hook's 120 KiB). A packed section's lines join without breaks.
+  let length = 0;
+  for (let from = 2; from < buffer.length; ) {
+    const nl = buffer.indexOf(10, from);
+    const end = nl < 0 ? buffer.length : packed ? nl : nl + 1;
+    length += buffer.copy(buffer, length, from, end);
+    from = nl < 0 ? buffer.length : nl + 3;
+  }
   const source = packed
-    ? require('node:zlib').inflateRawSync(Buffer.from(text.replaceAll('\\n//', '').slice(2), 'base64')).toString('utf8')
-    : text.replaceAll('\\n//', '\\n').slice(2);
+    ? require('node:zlib').inflateRawSync(Buffer.from(buffer.toString('latin1', 0, length), 'base64')).toString('utf8')
+    : buffer.toString('latin1', 0, length);
   const payload = { exports: {} };
   const params = ['exports', 'require', 'module', '__filename', '__dirname'];
   const filename = __filename + '#' + section;

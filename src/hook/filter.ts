@@ -5,6 +5,7 @@ import { DEFAULT_CONFIG, type Config } from '../core/config.js';
 import { CpuSet, printable } from '../core/cpuset.js';
 import { RepinError } from '../core/errors.js';
 import { filterDomainXml, type FilterResult, type FilterTimings } from '../core/filter.js';
+import { isoTime } from '../core/iso-time.js';
 import { MAX_XML_BYTES } from '../core/xml.js';
 import { configPath, loadConfig } from '../io/config-file.js';
 import { chooseHost } from '../io/host-source.js';
@@ -116,7 +117,7 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
   lap('print');
 
   const entry: JournalEntry = {
-    time: new Date().toISOString(),
+    time: isoTime(Date.now()),
     op,
     domain: result?.pins.name ?? domainArg,
     uuid: result?.pins.uuid ?? '',

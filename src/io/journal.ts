@@ -53,9 +53,9 @@ function fnv1a(text: string): string {
   return hash.toString(16).padStart(16, '0');
 }
 
-/** A capture file name that says when and what, built only from safe characters. */
-export function captureName(time: Date, uuid: string, name: string, pid: number): string {
-  const stamp = time.toISOString().replace(/[-:]/g, '').replace('.', '');
+/** A capture file name that says when (`time` as toISOString writes it) and what, built only from safe characters. */
+export function captureName(time: string, uuid: string, name: string, pid: number): string {
+  const stamp = time.replace(/[-:]/g, '').replace('.', '');
   const id = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(uuid)
     ? uuid.toLowerCase()
     : `name-${fnv1a(name)}`;
@@ -91,7 +91,7 @@ export function record(target: JournalTarget, entry: JournalEntry, xml?: string,
     try {
       const captures = join(target.dir, CAPTURES);
       ensurePrivateDir(captures);
-      const name = captureName(new Date(entry.time), entry.uuid, entry.domain, pid);
+      const name = captureName(entry.time, entry.uuid, entry.domain, pid);
       writeNewFile(join(captures, name), xml);
       written = { ...entry, capture: `${CAPTURES}/${name}` };
       prune(captures, target.keep);

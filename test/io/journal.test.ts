@@ -34,7 +34,7 @@ describe('io: journal', () => {
   afterEach(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
 
   it('a capture name that is taken (EEXIST) leaves that file alone and still journals the call, without capture', () => {
-    const name = captureName(new Date(entry().time), UUID, 'vm', 42);
+    const name = captureName(entry().time, UUID, 'vm', 42);
     mkdirSync(join(dir, 'captures'), { recursive: true, mode: 0o700 });
     writeFileSync(join(dir, 'captures', name), 'theirs');
     const written = record({ dir, keep: 5 }, entry(), '<domain/>', 42);
@@ -51,7 +51,7 @@ describe('io: journal', () => {
     writeFileSync(join(dir, 'captures', '00000000.xml'), 'mine too');
     for (const time of ['2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z', '2026-01-03T00:00:00.000Z']) record({ dir, keep: 1 }, entry(time), '<domain/>', 7);
     const left = readdirSync(join(dir, 'captures')).sort();
-    expect(left).to.deep.equal(['00000000.xml', captureName(new Date('2026-01-03T00:00:00.000Z'), UUID, 'vm', 7), 'notes.xml']);
+    expect(left).to.deep.equal(['00000000.xml', captureName('2026-01-03T00:00:00.000Z', UUID, 'vm', 7), 'notes.xml']);
     expect(lines()).to.have.length(3);
     expect(lines()[2]?.capture).to.equal(`captures/${left[1]}`);
   });
@@ -60,7 +60,7 @@ describe('io: journal', () => {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     record({ dir, keep: 1 }, entry('2026-01-01T00:00:00.000Z', { uuid: 'not-a-uuid', domain: '../x' }), '<domain/>', 1);
     record({ dir, keep: 1 }, entry('2026-01-02T00:00:00.000Z'), '<domain/>', 1);
-    expect(readdirSync(join(dir, 'captures'))).to.deep.equal([captureName(new Date('2026-01-02T00:00:00.000Z'), UUID, 'vm', 1)]);
+    expect(readdirSync(join(dir, 'captures'))).to.deep.equal([captureName('2026-01-02T00:00:00.000Z', UUID, 'vm', 1)]);
   });
 
   it('a journal.jsonl that is a FIFO, a symlink or another user’s file is refused, never written to', function () {

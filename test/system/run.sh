@@ -55,13 +55,25 @@ choose_cpus() {
 # Install the hook as an operator would: the built bundle's own `install`.
 # It runs from a snapshot of dist/repin taken once, so a rebuild during the
 # run cannot make case 9 compare against a different bundle. The source gets
-# one too: a guest migrated back to it (case 12) meets repin there.
+# one too: a guest migrated back to it (case 12) meets repin there. The code
+# cache goes where the hook reads it under libvirt, the system's cache dir
+# (libvirt passes a hook no REPIN_CACHE_DIR); cleanup removes what install put there.
+CODE_CACHE_DIR=/var/cache/repin
 install_hook() {
   local host=$1 etc
   etc=$(host_root "$host")/etc
   [[ -s $T/dist/repin ]] || { mkdir -p "$T/dist" && cp -p "$ROOT/dist/repin" "$T/dist/repin"; }
-  node "$T/dist/repin" install --mode main --hooks-dir "$etc/hooks" --config "$etc/repin.json" \
+  [[ -n ${CODE_CACHE_DIR_EXISTED:-} ]] || { [[ -d $CODE_CACHE_DIR ]] && CODE_CACHE_DIR_EXISTED=yes || CODE_CACHE_DIR_EXISTED=no; }
+  node "$T/dist/repin" install --mode main --hooks-dir "$etc/hooks" --config "$etc/repin.json" --cache-dir "$CODE_CACHE_DIR" \
     >"$T/install-$host.out" 2>&1 || { cat "$T/install-$host.out" >&2; return 1; }
+}
+
+# The cache file install wrote or kept (its line in the install output), and the dir if install made it.
+remove_code_cache() {
+  local file
+  file=$(sed -n 's/^\(wrote\|kept\) code cache \(\S*\).*/\2/p' "$T"/install-*.out 2>/dev/null | head -n1)
+  [[ -z $file ]] || rm -f "$file"
+  [[ ${CODE_CACHE_DIR_EXISTED:-yes} == yes ]] || rmdir "$CODE_CACHE_DIR" 2>/dev/null || true
 }
 
 setup() {
@@ -96,6 +108,7 @@ cleanup() {
   host_stop dst
   host_stop src
   cgroup_remove
+  remove_code_cache
   remove_created_mount_points
   if [[ -n ${REPIN_SYSTEST_KEEP:-} ]]; then say "kept $T"; else rm -rf "$T"; fi
   exit "$rc"

@@ -16,5 +16,12 @@ case_installed_by_repin_install() {
   grep -qF "$hook" "$T/install-dst.out" || grep -q 'hooks/qemu' "$T/install-dst.out" ||
     fail "repin install did not report the hook it installed: $(cat "$T/install-dst.out")"
   note "repin install said: $(tr '\n' ' ' <"$T/install-dst.out" | head -c 300)"
+  # And made the hook's code cache for this build, root-only, where the hook reads it under libvirt.
+  local build cache
+  build=$(sed -n 's/^\/\/ ---- repin payload hook: .* build \([0-9a-f]\{16\}\)$/\1/p' "$hook")
+  [[ -n $build ]] || fail "$hook has no build id on its payload mark"
+  cache=$CODE_CACHE_DIR/hook-$build.v8
+  grep -qE "^(wrote|kept) code cache $cache" "$T/install-dst.out" || fail "repin install made no code cache: $(cat "$T/install-dst.out")"
+  [[ -f $cache && $(stat -c %a "$cache") == 600 ]] || fail "$cache is missing or not mode 600"
 }
 register_case installed-by-repin-install case_installed_by_repin_install
