@@ -2,9 +2,10 @@
 # System test of the Ansible role and playbooks (npm run test:ansible).
 # Boots throw-away Debian 12 hypervisors (real systemd, sshd, libvirtd, nodejs
 # 18) with systemd-nspawn, reaches them over ssh like any inventory, and walks
-# through lint -> check mode -> interrupted install -> install -> idempotence ->
-# config change -> foreign hook and command -> audit -> uninstall -> takeover of
-# a `repin install` host, and repin_restart_daemon: false. Prints PASS/FAIL per step and
+# through lint -> check mode -> interrupted install -> install (and the hook's
+# code cache) -> idempotence -> node upgrade -> config change -> foreign hook and
+# command -> audit -> uninstall -> takeover of a `repin install` host, and
+# repin_restart_daemon: false. Prints PASS/FAIL per step and
 # "N passed, M failed". Needs root; installs its tools from Debian if missing.
 # Env: REPIN_SCRIPT (default dist/repin), REPIN_TEST_CACHE (default
 # /var/cache/repin-test), REPIN_TEST_KEEP=1 keeps the work dir on failure.
@@ -186,6 +187,11 @@ play_dying_after() {
 }
 # Line of the first "TASK [repin : NAME" header in the step's log (0: none).
 task_line() { grep -n -m1 -F "TASK [repin : $1" "$step_log" | cut -d: -f1 || echo 0; }
+# task_status TASK HOST: the statuses (ok, changed, included, ...) HOST got in the step's log from tasks named TASK.
+task_status() {
+  awk -v t="TASK [repin : $1]" -v h="[$2]" 'index($0, t) == 1 { on = 1; next } /^TASK / { on = 0 }
+    on && index($0, h) { sub(/:.*/, ""); print }' "$step_log"
+}
 # changed=N from the recap of the last play in the step's log
 changed() { grep -E "^$1 +: ok=" "$step_log" | tail -1 | sed -E 's/.*changed=([0-9]+).*/\1/'; }
 daemon_pid() { on "$1" systemctl show -p MainPID --value libvirtd; }
@@ -193,8 +199,16 @@ daemon_pid() { on "$1" systemctl show -p MainPID --value libvirtd; }
 reloads() { on "$1" "journalctl -q -u libvirtd.service -o cat | grep -c '^Reloaded' || true"; }
 # Everything a run may write: checked before and after check mode.
 fs_state() {
-  on "$1" 'find /etc /usr/local /var/lib/repin /var/log/libvirt -xdev -printf "%p %y %m %s %T@\n" 2>/dev/null | sort | sha256sum'
+  on "$1" 'find /etc /usr/local /var/lib/repin /var/log/libvirt /var/cache/repin -xdev -printf "%p %y %m %s %T@\n" 2>/dev/null | sort | sha256sum'
 }
+# build_id HOST HOOK: the build on the installed hook's payload mark line ("... ---- build <16 hex>").
+build_id() { on "$1" "grep -a -m1 '^// ---- repin payload hook: ' '$2'" | sed -nE 's/.* ---- build ([0-9a-f]{16})$/\1/p'; }
+# What identifies a file's bytes and metadata: inode, mode, owner, size, mtime.
+file_id() { on "$1" "stat -c '%i %a %u %s %Y' '$2'"; }
+# libvirt_hook HOST HOOK ARGS...: the hook as libvirt runs it (its environment, argv; XML on stdin).
+libvirt_hook() { on "$1" "env -i LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root $2 ${*:3}"; }
+# journaled HOST DOMAIN: the domain's last line in the host's journal.
+journaled() { on "$1" "grep -F '\"domain\":\"$2\"' /var/log/libvirt/repin/journal.jsonl | tail -1"; }
 domain_xml() { # name cpuset
   printf '%s' "<domain type='qemu'><name>$1</name><memory unit='MiB'>64</memory><vcpu placement='static'>1</vcpu><cputune><vcpupin vcpu='0' cpuset='$2'/></cputune><os><type arch='x86_64'>hvm</type></os><devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices></domain>"
 }
@@ -242,6 +256,17 @@ elif ! on hv-a 'systemctl is-enabled -q repin-reconcile.path && systemctl is-act
 elif ! on hv-a 'python3 -c "import json; c=json.load(open(\"/etc/libvirt/repin.json\")); assert c[\"policy\"] == \"remap\", c"' >>"$step_log" 2>&1; then fail "config not written"
 else pass; fi
 
+step "install makes the hook's code cache: named for the installed hook's build, 0600 in a 0700 dir"
+build_a=$(build_id hv-a /etc/libvirt/hooks/qemu)
+cache_a=/var/cache/repin/hook-$build_a.v8
+on hv-a 'ls -la /var/cache/repin; head -1 /var/cache/repin/hook-*.v8' >>"$step_log" 2>&1
+if [[ -z $build_a ]]; then fail "no build id on the hook's payload mark line"
+elif [[ $(on hv-a ls -A /var/cache/repin 2>>"$step_log") != "hook-$build_a.v8" ]]; then fail "/var/cache/repin does not hold exactly hook-$build_a.v8"
+elif [[ $(on hv-a "stat -c '%F %a %u' $cache_a") != 'regular file 600 0' ]]; then fail "$cache_a is not a root-owned 0600 regular file"
+elif [[ $(on hv-a "stat -c '%a %u' /var/cache/repin") != '700 0' ]]; then fail "/var/cache/repin is not root's 0700"
+elif [[ $(on hv-a "head -1 $cache_a") != "repin code cache: build $build_a, node /usr/bin/"* ]]; then fail "the cache's first line does not name this build and the host's node"
+else pass; fi
+
 step "repin host works on the target"
 if on hv-a '/usr/local/bin/repin host --json' >"$work/hv-a.json" 2>>"$step_log" &&
   python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); assert p["usable"], p' "$work/hv-a.json" >>"$step_log" 2>&1; then pass
@@ -259,16 +284,44 @@ elif ((rc2 != 0)) || [[ -n ${fits//[[:space:]]/} ]]; then fail "a fitting guest 
 elif ((rc3 != 0)) || [[ -n $other ]]; then fail "started begin is not a silent no-op (rc=$rc3)"
 else pass; fi
 
+step "a hook call as libvirt makes it uses the code cache (journal: codeCache used)"
+out=$(domain_xml vm-cached 63 | libvirt_hook hv-a /etc/libvirt/hooks/qemu vm-cached migrate begin - 2>>"$step_log"); rc=$?
+line=$(journaled hv-a vm-cached)
+printf 'rc=%s\njournal: %s\n' "$rc" "$line" >>"$step_log"
+if ((rc != 0)); then fail "migrate begin exited $rc"
+elif ! grep -q "<vcpupin" <<<"$out"; then fail "no rewritten XML"
+elif [[ -z $line ]]; then fail "the call left no journal line"
+elif [[ $line != *'"codeCache":"used"'* ]]; then fail "the journal line does not say codeCache used: $line"
+else pass; fi
+
 step "second run changed=0 and no restart"
-pid_a=$(daemon_pid hv-a)
+pid_a=$(daemon_pid hv-a) cache_before=$(file_id hv-a "$cache_a")
 if ! play "$repo/ansible/site.yml" -l hv-a; then fail "site.yml failed"
 elif [[ $(changed hv-a) != 0 ]]; then fail "changed=$(changed hv-a)"
 elif [[ $(daemon_pid hv-a) != "$pid_a" ]]; then fail "libvirtd restarted"
+elif ! grep -qx ok <<<"$(task_status "Make the hook's code cache" hv-a)"; then fail "the code cache command did not run, or did not report ok"
+elif [[ $(file_id hv-a "$cache_a") != "$cache_before" ]]; then fail "the code cache was made again ($cache_before -> $(file_id hv-a "$cache_a"))"
 else pass; fi
 
 step "check mode on a converged host changed=0"
 if ! play "$repo/ansible/site.yml" -l hv-a --check --diff; then fail "check-mode run failed"
 elif [[ $(changed hv-a) != 0 ]]; then fail "changed=$(changed hv-a)"
+else pass; fi
+
+step "a different node binary: the next run makes the code cache again, and only that"
+# What repin code-cache compares is node's realpath, size and mtime: a new mtime stands for an upgrade.
+header_before=$(on hv-a "head -1 $cache_a")
+on hv-a 'touch -d "2001-02-03 04:05:06" "$(readlink -f /usr/bin/node)"'
+play "$repo/ansible/site.yml" -l hv-a; rc=$?
+domain_xml vm-cached 63 | libvirt_hook hv-a /etc/libvirt/hooks/qemu vm-cached migrate begin - >/dev/null 2>>"$step_log"
+line=$(journaled hv-a vm-cached)
+printf 'journal: %s\n' "$line" >>"$step_log"
+if ((rc != 0)); then fail "site.yml failed"
+elif [[ $(changed hv-a) != 1 ]]; then fail "changed=$(changed hv-a), not 1 (the code cache)"
+elif ! grep -qx changed <<<"$(task_status "Make the hook's code cache" hv-a)"; then fail "the code cache command did not report changed"
+elif [[ $(on hv-a "head -1 $cache_a") == "$header_before" ]]; then fail "the cache's first line still names the old node"
+elif [[ $(on hv-a "stat -c '%a %u' $cache_a") != '600 0' ]]; then fail "$cache_a is not root's 0600"
+elif [[ $line != *'"codeCache":"used"'* ]]; then fail "a hook call does not use the new cache: $line"
 else pass; fi
 
 step "upgrade: the new hook goes live before the new config, no restart"
@@ -339,6 +392,7 @@ elif ! on hv-b 'sed -n 2p /etc/libvirt/hooks/qemu.d/50-repin | grep -q "^// repi
 elif [[ $(on hv-b ls -A /etc/libvirt/hooks/qemu.d) != 50-repin ]]; then fail "qemu.d holds more than the hook"
 elif [[ $events != 'MOVED_TO 50-repin' ]]; then fail "qemu.d saw more than the finished hook renamed in: $(tr '\n' ' ' <<<"$events")"
 elif [[ $(daemon_pid hv-b) != "$pid_b" ]]; then fail "libvirtd restarted although a qemu hook existed"
+elif ! on hv-b "test -f /var/cache/repin/hook-$(build_id hv-b /etc/libvirt/hooks/qemu.d/50-repin).v8"; then fail "no code cache for the drop-in"
 else pass; fi
 
 step "audit report across two hosts with different CPU counts"
@@ -369,12 +423,24 @@ if ! (cd "$repo" && npx mocha --no-config --node-option import=tsx --timeout 300
   test/ansible/audit-playbook.test.ts) >>"$step_log" 2>&1; then fail "audit-playbook.test.ts failed"
 else pass; fi
 
+step "the code cache tasks with a fake repin: changed only when written, a missing cache shown, not failed"
+if ! (cd "$repo" && npx mocha --no-config --node-option import=tsx --timeout 300000 --reporter dot \
+  test/ansible/code-cache-tasks.test.ts) >>"$step_log" 2>&1; then fail "code-cache-tasks.test.ts failed"
+else pass; fi
+
 step "uninstall removes only repin's files"
-if ! play "$repo/ansible/uninstall.yml"; then fail "uninstall.yml failed"
+# On hv-b, files in the cache dir that are not named like a code cache: they and the dir stay.
+on hv-b 'touch /var/cache/repin/notes /var/cache/repin/hook-old.v8' >>"$step_log" 2>&1
+on hv-a "test -f $cache_a" && on hv-b 'ls /var/cache/repin/hook-????????????????.v8' >>"$step_log" 2>&1; caches=$?
+play "$repo/ansible/uninstall.yml"; rc=$?
+if ((caches != 0)); then fail "test setup: no code cache to remove"
+elif ((rc != 0)); then fail "uninstall.yml failed"
 elif on hv-a 'test -e /etc/libvirt/hooks/qemu || test -e /usr/local/lib/repin || test -L /usr/local/bin/repin ||
   test -e /etc/libvirt/repin.json || test -e /etc/systemd/system/repin-reconcile.path || test -e /var/lib/repin'; then fail "repin files left on hv-a"
+elif on hv-a 'test -e /var/cache/repin'; then fail "/var/cache/repin left on hv-a"
 elif on hv-b 'test -e /etc/libvirt/hooks/qemu.d/50-repin'; then fail "drop-in left on hv-b"
 elif [[ $(on hv-b sha256sum /etc/libvirt/hooks/qemu) != "$foreign" ]]; then fail "foreign hook touched by uninstall"
+elif [[ $(on hv-b ls -A /var/cache/repin | tr '\n' ' ') != 'hook-old.v8 notes ' ]]; then fail "hv-b's cache dir holds $(on hv-b ls -A /var/cache/repin | tr '\n' ' '), not just the other files"
 else pass; fi
 
 step "uninstall again changed=0"
