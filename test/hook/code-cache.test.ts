@@ -94,7 +94,7 @@ describe('the hook code cache', function () {
     expect(call().codeCache).to.equal('used');
   });
 
-  it('code-cache keeps a cache made for this build and node, --force makes it again, a new build replaces the old', () => {
+  it('code-cache keeps a cache made for this build and node, --force makes it again, a new build replaces the old, --hook names the hook', () => {
     expect(install().code).to.equal(0);
     const [name] = cacheFiles();
     const stale = join(cache, 'hook-0123456789abcdef.v8');
@@ -109,6 +109,11 @@ describe('the hook code cache', function () {
     // Making one removes the caches of other builds, and only files named like repin's.
     expect(cacheFiles().sort()).to.deep.equal([name, 'notes.txt'].sort());
     expect(repin('code-cache', '--hooks-dir', join(dir, 'nothing-here'), '--cache-dir', cache).code).to.equal(2);
+    // --hook names the file: a drop-in under any name; a file that is not a repin hook is refused.
+    expect(repin('code-cache', '--hook', join(hooks, 'qemu'), '--cache-dir', cache).stdout).to.match(/^kept code cache /);
+    const foreign = repin('code-cache', '--hook', join(dir, 'installed.json'), '--cache-dir', cache);
+    expect(foreign.code).to.equal(2);
+    expect(foreign.stderr).to.match(/is not an installed repin hook/);
   });
 
   it('install into a test tree makes none unless asked; --no-code-cache makes none; uninstall removes it', () => {

@@ -48,6 +48,7 @@ interface InstallArgs extends UnitArgs {
 
 interface CodeCacheArgs {
   'hooks-dir': string;
+  hook?: string;
   'cache-dir': string;
   force: boolean;
 }
@@ -152,11 +153,12 @@ export function codeCacheCommand(io: Io): CommandModule<object, CodeCacheArgs> {
     describe: "make the installed hook's code cache again (after upgrading node; install makes it)",
     builder: (y) =>
       y
-        .option('hooks-dir', { type: 'string', default: HOOKS_DIR })
+        .option('hooks-dir', { type: 'string', default: HOOKS_DIR, describe: "make it for repin's hooks here: qemu and qemu.d/50-repin" })
+        .option('hook', { type: 'string', describe: 'make it for this hook file instead (a drop-in under another name)' })
         .option('cache-dir', { type: 'string', default: CODE_CACHE_DIR, describe: 'where the hook reads it' })
         .option('force', { type: 'boolean', default: false, describe: 'make it even when the one there was made for this build and node' }),
     handler: (args) => {
-      const hooks = installedHooks(args['hooks-dir']);
+      const hooks = args.hook !== undefined ? [args.hook] : installedHooks(args['hooks-dir']);
       if (hooks.length === 0) throw new ConfigError(`no repin hook in ${args['hooks-dir']}`);
       for (const hook of hooks) io.stdout.write(`${makeCodeCache(hook, args['cache-dir'], { force: args.force }).message}\n`);
     },
