@@ -10,7 +10,7 @@
 // Made by the hook's own node; V8 refuses it after that node is upgraded (the
 // hook then compiles, as without one) until `repin code-cache` runs again.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
@@ -127,6 +127,15 @@ export function makeCodeCache(hook: string, dir = CODE_CACHE_DIR, { force = fals
     return { path, written: false, message: `no code cache for ${hook}: its node ${node}: ${(error as Error).message}` };
   }
   if (!force && firstLine(path) === made) return { path, written: false, message: `kept code cache ${path}` };
+  try {
+    return warmUpAndWrite(hook, { buildId, node }, made, path, dir);
+  } catch (error) {
+    // A full disk or an unsafe cache dir: said, never a failed install (the hook is in place already).
+    return { path, written: false, message: `no code cache for ${hook}: ${(error as Error).message}` };
+  }
+}
+
+function warmUpAndWrite(hook: string, { buildId, node }: { buildId: string; node: string }, made: string, path: string, dir: string): CodeCacheResult {
   const work = mkdtempSync(join(tmpdir(), 'repin-code-cache-'));
   try {
     writeFileSync(join(work, 'repin.json'), JSON.stringify({ policy: 'remap', onError: 'keep', journal: { dir: join(work, 'journal'), keep: 1 } }));
@@ -155,7 +164,7 @@ export function makeCodeCache(hook: string, dir = CODE_CACHE_DIR, { force = fals
   }
 }
 
-/** Remove the cache files repin names in `dir` (but `keep`); returns what went. */
+/** Remove the cache files repin names in `dir` (but `keep`), and `dir` when that empties it; returns what went. */
 export function removeCodeCaches(dir: string, keep?: string): string[] {
   let names: string[];
   try {
@@ -172,6 +181,13 @@ export function removeCodeCaches(dir: string, keep?: string): string[] {
       removed.push(path);
     } catch {
       // gone already
+    }
+  }
+  if (keep === undefined && removed.length > 0) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // other files in it: not ours to remove
     }
   }
   return removed;

@@ -2,7 +2,7 @@
 // made by install from a real call of the installed hook, used by later calls,
 // and never a reason for a call to decide differently or to fail.
 import { expect } from 'chai';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BUNDLE, runScript } from '../support/run-built.js';
@@ -116,6 +116,15 @@ describe('the hook code cache', function () {
     expect(foreign.stderr).to.match(/is not an installed repin hook/);
   });
 
+  it('a cache dir it must not trust is said, and the install still succeeds', () => {
+    mkdirSync(cache, { mode: 0o777 });
+    chmodSync(cache, 0o777); // whatever the umask
+    const run = install();
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(/installed .*qemu/).and.match(/no code cache for .*qemu: .*writable by group or others/);
+    expect(cacheFiles()).to.deep.equal([]);
+  });
+
   it('install into a test tree makes none unless asked; --no-code-cache makes none; uninstall removes it', () => {
     const plain = repin('install', '--hooks-dir', hooks, '--node', process.execPath);
     expect(plain.code, plain.stderr).to.equal(0);
@@ -127,6 +136,6 @@ describe('the hook code cache', function () {
     const gone = repin('uninstall', '--hooks-dir', hooks, '--cache-dir', cache);
     expect(gone.code, gone.stderr).to.equal(0);
     expect(gone.stdout).to.match(/removed code cache /);
-    expect(cacheFiles()).to.deep.equal([]);
+    expect(existsSync(cache)).to.equal(false);
   });
 });
