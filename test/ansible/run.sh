@@ -4,9 +4,10 @@
 # 18) with systemd-nspawn, reaches them over ssh like any inventory, and walks
 # through lint -> check mode -> interrupted install -> install (and the hook's
 # code cache) -> idempotence -> node upgrade -> config change -> foreign hook and
-# command -> audit -> uninstall -> takeover of a `repin install` host, and
-# repin_restart_daemon: false. Prints PASS/FAIL per step and
-# "N passed, M failed". Needs root; installs its tools from Debian if missing.
+# command -> renamed drop-in -> audit -> uninstall (and a stale drop-in) ->
+# takeover of a `repin install` host, and repin_restart_daemon: false. Prints
+# PASS/FAIL per step and "N passed, M failed". Needs root; installs its tools
+# from Debian if missing.
 # Env: REPIN_SCRIPT (default dist/repin), REPIN_TEST_CACHE (default
 # /var/cache/repin-test), REPIN_TEST_KEEP=1 keeps the work dir on failure.
 set -uo pipefail
@@ -192,6 +193,11 @@ task_status() {
   awk -v t="TASK [repin : $1]" -v h="[$2]" 'index($0, t) == 1 { on = 1; next } /^TASK / { on = 0 }
     on && index($0, h) { sub(/:.*/, ""); print }' "$step_log"
 }
+# removed_items TASK HOST: the items of a loop task named TASK that HOST reported changed, one a line.
+removed_items() {
+  awk -v t="TASK [repin : $1]" -v h="changed: [$2] => (item=" 'index($0, t) == 1 { on = 1; next } /^TASK / { on = 0 }
+    on && index($0, h) == 1 { s = substr($0, length(h) + 1); sub(/\)$/, "", s); print s }' "$step_log"
+}
 # changed=N from the recap of the last play in the step's log
 changed() { grep -E "^$1 +: ok=" "$step_log" | tail -1 | sed -E 's/.*changed=([0-9]+).*/\1/'; }
 daemon_pid() { on "$1" systemctl show -p MainPID --value libvirtd; }
@@ -209,6 +215,13 @@ file_id() { on "$1" "stat -c '%i %a %u %s %Y' '$2'"; }
 libvirt_hook() { on "$1" "env -i LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root $2 ${*:3}"; }
 # journaled HOST DOMAIN: the domain's last line in the host's journal.
 journaled() { on "$1" "grep -F '\"domain\":\"$2\"' /var/log/libvirt/repin/journal.jsonl | tail -1"; }
+# journal_lines HOST DOMAIN: how many lines the host's journal holds for the domain.
+journal_lines() { on "$1" "grep -F '\"domain\":\"$2\"' /var/log/libvirt/repin/journal.jsonl 2>/dev/null | wc -l"; }
+# repin_dropins HOST: the regular files of qemu.d/ (not links) whose second line is repin's, one name a line.
+repin_dropins() {
+  on "$1" 'cd /etc/libvirt/hooks/qemu.d 2>/dev/null || exit 0; for f in * .[!.]*; do
+    [[ -f $f && ! -L $f && $(sed -n 2p -- "$f") == "// repin "* ]] && echo "$f"; done; true'
+}
 domain_xml() { # name cpuset
   printf '%s' "<domain type='qemu'><name>$1</name><memory unit='MiB'>64</memory><vcpu placement='static'>1</vcpu><cputune><vcpupin vcpu='0' cpuset='$2'/></cputune><os><type arch='x86_64'>hvm</type></os><devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices></domain>"
 }
@@ -395,6 +408,51 @@ elif [[ $(daemon_pid hv-b) != "$pid_b" ]]; then fail "libvirtd restarted althoug
 elif ! on hv-b "test -f /var/cache/repin/hook-$(build_id hv-b /etc/libvirt/hooks/qemu.d/50-repin).v8"; then fail "no code cache for the drop-in"
 else pass; fi
 
+step "a drop-in renamed (50-repin -> 70-repin): check mode writes nothing and shows the old one going"
+# A foreign filter that logs its calls, and a link to a (not executable) repin copy elsewhere: neither is the role's.
+on hv-b 'cat >/root/qemu-hooks.sh' <"$here/qemu-hooks.sh"
+on hv-b 'printf "#!/bin/sh\n# site hook, not repin\necho \"\$*\" >>/root/site-hook.calls\n" >/etc/libvirt/hooks/qemu.d/60-site &&
+  chmod 755 /etc/libvirt/hooks/qemu.d/60-site && install -m 644 /etc/libvirt/hooks/qemu.d/50-repin /root/repin-elsewhere &&
+  ln -s /root/repin-elsewhere /etc/libvirt/hooks/qemu.d/55-linked && rm -f /root/site-hook.calls'
+site_b=$(file_id hv-b /etc/libvirt/hooks/qemu.d/60-site) site_sum=$(on hv-b sha256sum /etc/libvirt/hooks/qemu.d/60-site)
+before_b=$(fs_state hv-b)
+if ! play "$repo/ansible/site.yml" -l hv-b -e repin_hook_mode=auto -e repin_hook_dropin_name=70-repin --check --diff; then fail "check-mode run failed"
+elif [[ $(fs_state hv-b) != "$before_b" ]]; then fail "files changed in check mode"
+elif [[ $(removed_items "Remove repin's other hooks from the qemu.d directory" hv-b) != /etc/libvirt/hooks/qemu.d/50-repin ]]; then
+  fail "check mode shows '$(removed_items "Remove repin's other hooks from the qemu.d directory" hv-b | tr '\n' ' ')' going, not 50-repin alone"
+else pass; fi
+
+step "a drop-in renamed (50-repin -> 70-repin): the old one goes, a foreign hook and a link in qemu.d stay"
+before=$(repin_dropins hv-b) pid_b=$(daemon_pid hv-b) lines_before=$(journal_lines hv-b vm-dropin)
+play "$repo/ansible/site.yml" -l hv-b -e repin_hook_mode=auto -e repin_hook_dropin_name=70-repin; rc=$?
+calls=()
+for i in 1 2; do
+  out=$(domain_xml vm-dropin 63 | on hv-b 'env -i LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root bash /root/qemu-hooks.sh vm-dropin migrate begin -' 2>>"$step_log")
+  calls+=("rc=$? $(grep -c '<vcpupin' <<<"$out") rewritten, pinned to 63: $(grep -c "cpuset=.63" <<<"$out")")
+done
+lines=$(($(journal_lines hv-b vm-dropin) - lines_before))
+on hv-b 'grep -F vm-dropin /var/log/libvirt/repin/journal.jsonl | tail -4' >>"$step_log"
+printf 'repin drop-ins before: %s\nafter: %s\ncalls: %s\njournal lines for 2 calls: %s\n' "$(tr '\n' ' ' <<<"$before")" \
+  "$(repin_dropins hv-b | tr '\n' ' ')" "${calls[*]}" "$lines" >>"$step_log"
+if [[ $before != 50-repin ]]; then fail "test setup: hv-b's repin drop-ins are '$before', not 50-repin"
+elif ((rc != 0)); then fail "site.yml failed"
+elif [[ $(repin_dropins hv-b) != 70-repin ]]; then fail "repin's hooks in qemu.d are $(repin_dropins hv-b | tr '\n' ' '), not just 70-repin"
+elif [[ $(file_id hv-b /etc/libvirt/hooks/qemu.d/60-site) != "$site_b" || $(on hv-b sha256sum /etc/libvirt/hooks/qemu.d/60-site) != "$site_sum" ]]; then
+  fail "the foreign qemu.d hook was touched"
+elif [[ $(on hv-b readlink /etc/libvirt/hooks/qemu.d/55-linked) != /root/repin-elsewhere ]]; then fail "the link to a repin copy elsewhere was removed"
+elif [[ $(on hv-b sha256sum /etc/libvirt/hooks/qemu) != "$foreign" ]]; then fail "foreign main hook modified"
+elif [[ ${calls[*]} != 'rc=0 1 rewritten, pinned to 63: 0 rc=0 1 rewritten, pinned to 63: 0' ]]; then fail "the hook calls did not each exit 0 with a rewritten XML: ${calls[*]}"
+elif [[ $(on hv-b 'wc -l </root/site-hook.calls') != 2 ]]; then fail "the foreign hook was not run once per call"
+elif [[ $lines != 2 ]]; then fail "$lines journal lines for 2 hook calls (one repin hook per call gives 2)"
+elif [[ $(daemon_pid hv-b) != "$pid_b" ]]; then fail "libvirtd restarted"
+else pass; fi
+
+step "a drop-in renamed: second run changed=0"
+if ! play "$repo/ansible/site.yml" -l hv-b -e repin_hook_mode=auto -e repin_hook_dropin_name=70-repin; then fail "site.yml failed"
+elif [[ $(changed hv-b) != 0 ]]; then fail "changed=$(changed hv-b)"
+elif [[ $(repin_dropins hv-b) != 70-repin ]]; then fail "repin's hooks in qemu.d are $(repin_dropins hv-b | tr '\n' ' ')"
+else pass; fi
+
 step "audit report across two hosts with different CPU counts"
 ncpu=$(nproc)
 for vm in "vm-spread:$((ncpu - 1))" "vm-small:0" "vm-strict:$((ncpu - 1))"; do
@@ -438,7 +496,7 @@ elif ((rc != 0)); then fail "uninstall.yml failed"
 elif on hv-a 'test -e /etc/libvirt/hooks/qemu || test -e /usr/local/lib/repin || test -L /usr/local/bin/repin ||
   test -e /etc/libvirt/repin.json || test -e /etc/systemd/system/repin-reconcile.path || test -e /var/lib/repin'; then fail "repin files left on hv-a"
 elif on hv-a 'test -e /var/cache/repin'; then fail "/var/cache/repin left on hv-a"
-elif on hv-b 'test -e /etc/libvirt/hooks/qemu.d/50-repin'; then fail "drop-in left on hv-b"
+elif [[ -n $(repin_dropins hv-b) ]]; then fail "repin's drop-ins left on hv-b (repin_hook_dropin_name is 50-repin): $(repin_dropins hv-b | tr '\n' ' ')"
 elif [[ $(on hv-b sha256sum /etc/libvirt/hooks/qemu) != "$foreign" ]]; then fail "foreign hook touched by uninstall"
 elif [[ $(on hv-b ls -A /var/cache/repin | tr '\n' ' ') != 'hook-old.v8 notes ' ]]; then fail "hv-b's cache dir holds $(on hv-b ls -A /var/cache/repin | tr '\n' ' '), not just the other files"
 else pass; fi
@@ -447,6 +505,26 @@ step "uninstall again changed=0"
 if ! play "$repo/ansible/uninstall.yml"; then fail "uninstall.yml failed"
 elif [[ $(changed hv-a) != 0 || $(changed hv-b) != 0 ]]; then fail "changed=$(changed hv-a)/$(changed hv-b)"
 else pass; fi
+
+step "uninstall removes a stale repin drop-in under another name, not a foreign hook or a link"
+# What a run before a repin_hook_dropin_name change left, next to hv-b's foreign hook and link from above.
+on hv-b 'install -m 755 /root/repin-elsewhere /etc/libvirt/hooks/qemu.d/40-repin-old'
+site_b=$(file_id hv-b /etc/libvirt/hooks/qemu.d/60-site) before=$(repin_dropins hv-b)
+play "$repo/ansible/uninstall.yml" -l hv-b; rc=$?
+if [[ $before != 40-repin-old ]]; then fail "test setup: hv-b's repin drop-ins are '$before', not 40-repin-old"
+elif ((rc != 0)); then fail "uninstall.yml failed"
+elif [[ -n $(repin_dropins hv-b) ]]; then fail "repin's drop-ins left: $(repin_dropins hv-b | tr '\n' ' ')"
+elif [[ $(removed_items "Remove repin's qemu.d hooks" hv-b) != /etc/libvirt/hooks/qemu.d/40-repin-old ]]; then
+  fail "the removal reported '$(removed_items "Remove repin's qemu.d hooks" hv-b | tr '\n' ' ')', not 40-repin-old alone"
+elif [[ $(file_id hv-b /etc/libvirt/hooks/qemu.d/60-site) != "$site_b" || $(on hv-b sha256sum /etc/libvirt/hooks/qemu.d/60-site) != "$site_sum" ]]; then
+  fail "the foreign qemu.d hook was touched"
+elif [[ $(on hv-b readlink /etc/libvirt/hooks/qemu.d/55-linked) != /root/repin-elsewhere ]]; then fail "the link to a repin copy elsewhere was removed"
+elif [[ $(on hv-b sha256sum /etc/libvirt/hooks/qemu) != "$foreign" ]]; then fail "foreign main hook touched"
+elif ! play "$repo/ansible/uninstall.yml" -l hv-b; then fail "the second uninstall.yml failed"
+elif [[ $(changed hv-b) != 0 ]]; then fail "second uninstall changed=$(changed hv-b)"
+else pass; fi
+# The next step wants hv-b without any qemu hook.
+on hv-b 'rm -f /etc/libvirt/hooks/qemu.d/60-site /etc/libvirt/hooks/qemu.d/55-linked /root/repin-elsewhere'
 
 step "a host set up by repin install is taken over; repin_restart_daemon=false hands the reload over"
 # hv-a: what `repin install` leaves (hook, config, units, a regular-file CLI copy).
