@@ -385,6 +385,17 @@ elif on hv-b 'test -e /etc/libvirt/hooks/qemu.d'; then fail "hooks written altho
 else pass; fi
 on hv-b rm -f /usr/local/bin/repin
 
+step "foreign file at the drop-in's name: dropin fails clearly and leaves it alone"
+on hv-b 'mkdir -p /etc/libvirt/hooks/qemu.d && printf "#!/bin/sh\n# another tool, not repin\nexit 0\n" >/etc/libvirt/hooks/qemu.d/50-repin &&
+  chmod 755 /etc/libvirt/hooks/qemu.d/50-repin'
+planted=$(on hv-b sha256sum /etc/libvirt/hooks/qemu.d/50-repin)
+if play "$repo/ansible/site.yml" -l hv-b -e repin_hook_mode=dropin; then fail "mode dropin replaced a foreign qemu.d/50-repin"
+elif ! grep -q "qemu.d/50-repin exists and is not repin's" "$step_log"; then fail "no clear message about the foreign drop-in"
+elif [[ $(on hv-b sha256sum /etc/libvirt/hooks/qemu.d/50-repin) != "$planted" ]]; then fail "the foreign drop-in was modified"
+elif [[ $(on hv-b ls -A /etc/libvirt/hooks/qemu.d) != 50-repin ]]; then fail "the refused run wrote into qemu.d"
+else pass; fi
+on hv-b 'rm -f /etc/libvirt/hooks/qemu.d/50-repin && rmdir /etc/libvirt/hooks/qemu.d'
+
 step "foreign hook: auto installs a drop-in, only ever the finished hook in qemu.d"
 # Every entry event in qemu.d/ over a run killed after staging the hook and a full run.
 on hv-b 'mkdir -p /etc/libvirt/hooks/qemu.d && cat >/root/watch-dir.py' <"$here/watch-dir.py"
