@@ -116,6 +116,7 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
   }
   lap('print');
 
+  const codeCache = codeCacheStatus();
   const entry: JournalEntry = {
     time: isoTime(Date.now()),
     op,
@@ -125,7 +126,7 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
     outcome,
     changes: result?.plan.changes ?? [],
     durationMs: Math.round((monotonicMs() - started) * 100) / 100,
-    ...(codeCacheStatus() !== undefined ? { codeCache: codeCacheStatus() } : {}),
+    ...(codeCache !== undefined ? { codeCache } : {}),
     ...(result?.plan.refusal ? { refusal: result.plan.refusal } : {}),
     ...(result?.plan.skipped ? { skipped: result.plan.skipped } : {}),
     ...(fault !== undefined ? { error: oneLine(describe(fault)) } : {}),
@@ -148,7 +149,7 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
   }
   lap('journal');
   if (io.env.REPIN_TIMING === '1') {
-    io.stderr.write(`repin timing: ${JSON.stringify({ ...timings, total: monotonicMs() - started, uptime: process.uptime() * 1000, codeCache: codeCacheStatus() })}\n`);
+    io.stderr.write(`repin timing: ${JSON.stringify({ ...timings, total: monotonicMs() - started, uptime: process.uptime() * 1000, codeCache })}\n`);
   }
   return code;
 }
