@@ -15,10 +15,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { replaceFile } from './atomic-file.js';
+import { HOOK_PAYLOAD_MARK } from './install.js';
 import { ensurePrivateDir } from './private-dir.js';
 
 export const CODE_CACHE_DIR = '/var/cache/repin';
-const HOOK_MARK = /\n\/\/ ---- repin payload hook: .* build ([0-9a-f]{16})\n/;
+/** The hook payload's mark line, which ends with the build's id. */
+const HOOK_MARK = new RegExp(`\n${HOOK_PAYLOAD_MARK} .* build ([0-9a-f]{16})\n`);
 const CACHE_NAME = /^hook-[0-9a-f]{16}\.v8$/;
 const LIBVIRT_ENV = { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root' };
 const WARM_UP_TIMEOUT_MS = 60_000;

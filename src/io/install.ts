@@ -44,6 +44,8 @@ export function isRepinScript(path: string): boolean {
  * Ansible role cuts at the same line (ansible/roles/repin/vars/main.yml).
  */
 export const CLI_PAYLOAD_MARK = '// ---- repin payload cli:';
+/** Where the hook's payload starts; its line ends with the build's id (`---- build <16 hex>`). */
+export const HOOK_PAYLOAD_MARK = '// ---- repin payload hook:';
 
 /** The bundle with its shebang set to an absolute node. */
 export function scriptWithShebang(script: string, node: string): string {

@@ -63,7 +63,6 @@ install_hook() {
   local host=$1 etc
   etc=$(host_root "$host")/etc
   [[ -s $T/dist/repin ]] || { mkdir -p "$T/dist" && cp -p "$ROOT/dist/repin" "$T/dist/repin"; }
-  [[ -n ${CODE_CACHE_DIR_EXISTED:-} ]] || { [[ -d $CODE_CACHE_DIR ]] && CODE_CACHE_DIR_EXISTED=yes || CODE_CACHE_DIR_EXISTED=no; }
   node "$T/dist/repin" install --mode main --hooks-dir "$etc/hooks" --config "$etc/repin.json" --cache-dir "$CODE_CACHE_DIR" \
     >"$T/install-$host.out" 2>&1 || { cat "$T/install-$host.out" >&2; return 1; }
 }
@@ -85,6 +84,7 @@ setup() {
   host_prepare dst "$(cat /proc/sys/kernel/random/uuid)"
   mkdir -p "$T/shared"
   # Before the daemons start: libvirt finds hooks at start.
+  if [[ -d $CODE_CACHE_DIR ]]; then CODE_CACHE_DIR_EXISTED=yes; else CODE_CACHE_DIR_EXISTED=no; fi
   install_hook src
   install_hook dst
   set_policy remap '"shadow": true'
