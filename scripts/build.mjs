@@ -61,15 +61,19 @@ const common = {
   },
 };
 
-// Two payloads, the CLI's last (see the top): the hook's filter and release (src/hook/entry.ts:
-// no CLI, no yargs, no execa) and the whole program for the CLI (src/entry.ts). The CLI repeats
-// the hook's modules, so a filter call compiles ~120 KiB instead of ~360 (bench/run.mjs).
+// Three payloads, the CLI's last (see the top): the hook's filter and release (src/hook/entry.ts:
+// no CLI, no yargs, no execa); xmldom, which the hook's code requires only for XML outside
+// src/core/plain-xml.ts's subset (libvirt sends none), so it is packed like the CLI and costs
+// other calls nothing but its bytes; and the whole program for the CLI (src/entry.ts), xmldom
+// included. The CLI repeats the hook's modules, so a filter call compiles ~70 KiB instead of ~360.
 const payloads = {};
-for (const [section, entry] of [['hook', 'src/hook/entry.ts'], ['cli', 'src/entry.ts']]) {
+for (const [section, entry] of [['hook', 'src/hook/entry.ts'], ['xmldom', undefined], ['cli', 'src/entry.ts']]) {
   payloads[section] = await build({
     ...common,
-    entryPoints: [entry],
+    ...(entry ? { entryPoints: [entry] } : { stdin: { contents: "module.exports = require('@xmldom/xmldom');", resolveDir: '.', sourcefile: 'xmldom.js' } }),
     outfile: `dist/repin.${section}.js`,
+    // The hook's `require('@xmldom/xmldom')` gets the xmldom payload from the loader.
+    ...(section === 'hook' ? { external: ['@xmldom/xmldom'] } : {}),
     // Lazy: building a URL at load costs a filter call ~1 ms, and the hook's code never asks.
     banner: { js: 'const __repinMeta = { get url() { return require("url").pathToFileURL(__filename).href; } };' },
     plugins: [xmlOnlyEntities],
@@ -80,7 +84,7 @@ for (const [section, entry] of [['hook', 'src/hook/entry.ts'], ['cli', 'src/entr
 function inlinedLine() {
   const inHook = inlined.filter((dep) => {
     const name = dep.slice(0, dep.lastIndexOf('@'));
-    return Object.keys(payloads.hook.metafile.inputs).some((input) => input.startsWith(`node_modules/${name}/`));
+    return [payloads.hook, payloads.xmldom].some((p) => Object.keys(p.metafile.inputs).some((input) => input.startsWith(`node_modules/${name}/`)));
   });
   const cliOnly = inlined.filter((dep) => !inHook.includes(dep));
   return `${inHook.join(', ') || 'nothing'} in the hook; ${cliOnly.join(', ') || 'nothing more'} in the CLI part only`;
@@ -122,7 +126,7 @@ const codeCache = () => {
 };
 // from, to: byte offsets of the section counted from the end of the shebang line (written in after
 // the payloads were laid out): \`repin install --node\` and the Ansible role may rewrite the shebang.
-module.exports = (section, from, to, packed) => {
+const load = (section, from, to, packed) => {
   // A damaged or partial install, not a bug: src/main.ts reports these by message alone.
   const damaged = (message) => Object.assign(new Error(__filename + ': ' + message), { code: 'REPIN_PAYLOAD' });
   const absent = () => damaged('this copy of repin has no ' + section + ' payload (the hook copy has no CLI); run the repin command');
@@ -186,14 +190,19 @@ module.exports = (section, from, to, packed) => {
     if (out) process.once('exit', () => require('node:fs').writeFileSync(out, script.createCachedData(), { mode: 0o600 }));
     run = script.runInThisContext();
   }
-  run(payload.exports, require, payload, __filename, __dirname);
+  run(payload.exports, payloadRequire, payload, __filename, __dirname);
   return payload.exports;
 };
+// What the payloads require: node's modules, and xmldom from its own payload, once.
+let xmldom;
+const payloadRequire = (id) =>
+  id === '@xmldom/xmldom' ? (xmldom ??= load('xmldom', Number(${JSON.stringify(token('start', 'xmldom'))}), Number(${JSON.stringify(token('end', 'xmldom'))}), true)) : require(id);
+module.exports = load;
 `;
 
 // The CLI is deflated (a third of its size for every hook call to skip); the hook is kept as
 // plain lines: loading node:zlib and inflating would cost each filter call ~3 ms.
-const PACKED = new Set(['cli']);
+const PACKED = new Set(['xmldom', 'cli']);
 
 const SECTION_OF = { './hook/entry.js': 'hook', './entry.js': 'cli' };
 const payloadPlugin = {

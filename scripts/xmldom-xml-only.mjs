@@ -1,6 +1,5 @@
-// esbuild plugin shared by the build (scripts/build.mjs) and the bench's floor case
-// (bench/floor.mjs): bundle xmldom with scripts/xmldom-xml-entities.cjs in place of its
-// entity tables. xmldom's HTML entity table is never used for text/xml but costs
+// esbuild plugin for the build (scripts/build.mjs): bundle xmldom with
+// scripts/xmldom-xml-entities.cjs in place of its entity tables. xmldom's HTML entity table is never used for text/xml but costs
 // ~40 ms to build.
 import { fileURLToPath } from 'node:url';
 

@@ -2,9 +2,8 @@
 // Host-side ids (CPUs, NUMA nodes) are what repin may change; guest-side ids
 // (vcpupin vcpu=, memnode cellid=, <cpu><numa><cell cpus=>) identify what a
 // pin belongs to and are never changed (see docs: "Host-side vs guest-side").
-import type { Document, Element } from '@xmldom/xmldom';
 import { CpuSet, parseCpuset, printable } from './cpuset.js';
-import { childElements, selectElement, selectElements } from './dom.js';
+import { childElements, selectElement, selectElements, type XmlDocument as Document, type XmlElement as Element } from './dom.js';
 import { DomainXmlError } from './errors.js';
 
 /** Element families that name host CPUs. */

@@ -3,6 +3,7 @@
 // original back exactly; A→B→C remaps from A's pins, not B's.
 import type { Document } from '@xmldom/xmldom';
 import { parseCpuset } from './cpuset.js';
+import { editable } from './dom.js';
 import { pinLabel, readDomainPins, type CpuPin, type DomainPins, type NodePin, type PinKind } from './domain-pins.js';
 import type { Host } from './host.js';
 import { readOriginal, writeOriginal, type OriginalPin } from './metadata.js';
@@ -207,13 +208,13 @@ export function planFromOriginal(current: DomainPins, intent: Intent, host: Host
 export function applyOwnChanges(doc: Document, changes: readonly Change[]): Document {
   const pins = readDomainPins(doc);
   const original = readOriginal(doc);
-  applyChanges(doc, changes);
-  if (original) writeOriginal(doc, nextRecord(pins, readIntent(pins, original), changes), true);
+  applyChanges(editable(doc), changes);
+  if (original) writeOriginal(editable(doc), nextRecord(pins, readIntent(pins, original), changes), true);
   return doc;
 }
 
 /** Record `original` in a document without a record, with what the document holds as the written values. */
 export function recordFirst(doc: Document, original: readonly OriginalPin[]): boolean {
   const pins = readDomainPins(doc);
-  return writeOriginal(doc, nextRecord(pins, readIntent(pins, original), []));
+  return writeOriginal(editable(doc), nextRecord(pins, readIntent(pins, original), []));
 }

@@ -4,7 +4,7 @@
 // per-VM policy (set by `repin policy`, i.e. `virsh metadata`) wherever it goes.
 import type { Document, Element } from '@xmldom/xmldom';
 import { parseCpuset, printable } from './cpuset.js';
-import { childElements, selectElement } from './dom.js';
+import { childElements, selectElement, type EditableDocument, type EditableElement, type EditableNode, type XmlDocument, type XmlElement } from './dom.js';
 import { ConfigError } from './errors.js';
 import { POLICIES, type Policy } from './plan.js';
 import type { PinKind } from './domain-pins.js';
@@ -46,13 +46,16 @@ export interface OriginalPin {
   readonly written?: string | null;
 }
 
-function metadataChildren(doc: Document): Element[] {
+function metadataChildren(doc: Document): Element[];
+function metadataChildren(doc: EditableDocument): EditableElement[];
+function metadataChildren(doc: XmlDocument): XmlElement[];
+function metadataChildren(doc: XmlDocument): XmlElement[] {
   const metadata = selectElement('/domain/metadata', doc);
   return metadata ? childElements(metadata) : [];
 }
 
 /** The manager whose metadata this domain carries, if any. */
-export function foreignManager(doc: Document): string | undefined {
+export function foreignManager(doc: XmlDocument): string | undefined {
   for (const element of metadataChildren(doc)) {
     const ns = element.namespaceURI ?? '';
     const found = FOREIGN_MANAGERS.find((m) => ns.startsWith(m.prefix));
@@ -68,14 +71,19 @@ const ENTRY = /^([a-z]+)(?:#(\d+))?=([^;=@#:]*)(?:@([a-z]+))?(?::([^;=@#:]*))?$/
 /** The written value of a released element. */
 const RELEASED = 'none';
 
-const recordElements = (doc: Document): Element[] => metadataChildren(doc).filter((e) => (e.namespaceURI ?? '').startsWith(ORIGINAL_FAMILY));
+function recordElements(doc: Document): Element[];
+function recordElements(doc: EditableDocument): EditableElement[];
+function recordElements(doc: XmlDocument): XmlElement[];
+function recordElements(doc: XmlDocument): XmlElement[] {
+  return metadataChildren(doc).filter((e) => (e.namespaceURI ?? '').startsWith(ORIGINAL_FAMILY));
+}
 
 /**
  * The record's pins, or undefined when there is none or it is damaged or from a
  * newer repin (then it is ignored, not trusted, and kept: see writeOriginal).
  * Entries of a current record always carry `written`.
  */
-export function readOriginal(doc: Document): OriginalPin[] | undefined {
+export function readOriginal(doc: XmlDocument): OriginalPin[] | undefined {
   const records = recordElements(doc);
   if (records.some((e) => e.namespaceURI !== ORIGINAL_NS && e.namespaceURI !== ORIGINAL_NS_V2 && e.namespaceURI !== ORIGINAL_NS_V1)) return undefined;
   const newest = [ORIGINAL_NS, ORIGINAL_NS_V2, ORIGINAL_NS_V1].map((ns) => records.find((e) => e.namespaceURI === ns)).find((e) => e !== undefined);
@@ -98,7 +106,7 @@ function readEntries(text: string, withWritten: boolean): OriginalPin[] | undefi
 }
 
 /** An element per pin: `<repin:pin element="vcpupin" id="0" value="20"/>`. */
-function readOriginalV1(record: Element): OriginalPin[] | undefined {
+function readOriginalV1(record: XmlElement): OriginalPin[] | undefined {
   const pins: OriginalPin[] = [];
   for (const e of childElements(record)) {
     const element = e.getAttribute('element') as PinKind;
@@ -137,12 +145,12 @@ function entryText(pin: OriginalPin): string {
  * repin, or be the only trace of the true original, so it is not this build's to
  * replace.
  */
-export function writeOriginal(doc: Document, pins: readonly OriginalPin[], replace = false): boolean {
+export function writeOriginal(doc: EditableDocument, pins: readonly OriginalPin[], replace = false): boolean {
   const domain = doc.documentElement;
   if (!domain) return false;
   const existing = recordElements(doc);
   if (existing.length > 0 && !replace) return false;
-  const text = (value: string): ReturnType<Document['createTextNode']> => doc.createTextNode(value);
+  const text = (value: string): EditableNode => doc.createTextNode(value);
   const record = doc.createElementNS(ORIGINAL_NS, 'repin:original');
   record.appendChild(text(`${pins.map((pin) => `\n      ${entryText(pin)}`).join('')}\n    `));
   const [first, ...others] = existing;
@@ -171,13 +179,13 @@ export function writeOriginal(doc: Document, pins: readonly OriginalPin[], repla
 }
 
 /** The per-VM policy element, as `virsh metadata --uri urn:repin:policy:1` stores it. */
-export function readPolicyMetadata(doc: Document): DomainOverride | undefined {
+export function readPolicyMetadata(doc: XmlDocument): DomainOverride | undefined {
   const element = metadataChildren(doc).find((e) => e.namespaceURI === POLICY_NS);
   if (!element) return undefined;
   return parsePolicyElement(element, 'domain metadata');
 }
 
-export function parsePolicyElement(element: Element, where: string): DomainOverride {
+export function parsePolicyElement(element: XmlElement, where: string): DomainOverride {
   const name = element.getAttribute('name');
   if (name !== null && name !== '' && !(POLICIES as readonly string[]).includes(name)) {
     throw new ConfigError(`${where}: policy '${printable(name)}' is not one of ${POLICIES.join(', ')}`);

@@ -4,7 +4,7 @@
 // keeps a live guest off CPUs other running guests hold. Pure.
 import { CpuSet } from './cpuset.js';
 import { readDomainPins } from './domain-pins.js';
-import type { FilterResult } from './filter.js';
+import type { FilterResult } from './filter-plan.js';
 import type { Host } from './host.js';
 import { dedicatedCpusAfter } from './plan.js';
 import { parseDomainXml } from './xml.js';

@@ -1,8 +1,7 @@
 // Apply a plan to a parsed domain, one small updater per element family.
 // Only the attributes and elements named in the plan are touched; comments,
 // metadata, unknown elements and formatting elsewhere stay as they were.
-import type { Document, Element, Node } from '@xmldom/xmldom';
-import { childElements, selectElement, selectElements } from './dom.js';
+import { childElements, selectElement, selectElements, type EditableDocument as Document, type EditableElement as Element, type EditableNode as Node } from './dom.js';
 import type { PinKind } from './domain-pins.js';
 import { InternalError } from './errors.js';
 import type { Change } from './plan.js';

@@ -2,26 +2,10 @@
 // drops or mangles what it cannot handle (undeclared entities, bad nesting),
 // so every parser warning or error is turned into a refusal here.
 import { DOMParser, XMLSerializer, type Document, type Node } from '@xmldom/xmldom';
-import { MAX_CPU_ID, printable } from './cpuset.js';
+import { printable } from './cpuset.js';
+import { editable, type EditableDocument } from './dom.js';
 import { DomainXmlError } from './errors.js';
-
-/**
- * libvirt's RPC caps a string at REMOTE_STRING_MAX (4 MiB), so no domain XML
- * that libvirt itself passed can be larger; bigger input is refused unread.
- */
-export const MAX_XML_BYTES = 4 * 1024 * 1024;
-
-/**
- * At most this many elements. libvirt's largest domain (16384 vCPUs,
- * VIR_DOMAIN_CPUMASK_LEN) has two elements per vCPU that libvirt never merges
- * into ranges (`<vcpupin>`, `<vcpus><vcpu>`; equal `<vcpusched>` are merged),
- * plus room for everything else. xmldom needs ~15 µs per element, so this
- * bounds parsing well under a second; 4 MiB of `<a/>` would take 15 s.
- */
-export const MAX_XML_ELEMENTS = 2 * (MAX_CPU_ID + 1) + 8192;
-
-/** libxml2's default nesting limit (xmlParserMaxDepth without XML_PARSE_HUGE): libvirt cannot parse deeper. */
-export const MAX_XML_DEPTH = 256;
+import { MAX_XML_BYTES, MAX_XML_DEPTH, MAX_XML_ELEMENTS } from './xml-limits.js';
 
 /**
  * One piece of markup: a comment, a CDATA section, a processing instruction
@@ -246,6 +230,12 @@ const escapeText = (node: Node): Node | string =>
   node.nodeType === TEXT_NODE && (node.nodeValue ?? '').includes('\r')
     ? (node.nodeValue ?? '').replace(/[<&>\r]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : '&#13;'))
     : node;
+
+/** The XML parsed, as the filter takes it (filter-plan.ts): the tree, and its serializer for a rewrite. */
+export function readDomainXml(text: string): { tree: EditableDocument; serialize: () => string } {
+  const doc = parseDomainXml(text);
+  return { tree: editable(doc), serialize: () => serializeXml(doc) };
+}
 
 export function serializeXml(doc: Document): string {
   if (!mayHoldCr.has(doc)) return new XMLSerializer().serializeToString(doc);

@@ -4,9 +4,10 @@
 import { DEFAULT_CONFIG, type Config } from '../core/config.js';
 import { CpuSet, printable } from '../core/cpuset.js';
 import { RepinError } from '../core/errors.js';
-import { filterDomainXml, type FilterResult, type FilterTimings } from '../core/filter.js';
+import { filterTree, type FilterResult, type FilterTimings, type ReadXml } from '../core/filter-plan.js';
+import { readPlainXml } from '../core/plain-xml.js';
 import { isoTime } from '../core/iso-time.js';
-import { MAX_XML_BYTES } from '../core/xml.js';
+import { MAX_XML_BYTES } from '../core/xml-limits.js';
 import { configPath, loadConfig } from '../io/config-file.js';
 import { chooseHost } from '../io/host-source.js';
 import { record, type JournalEntry, type JournalOutcome } from '../io/journal.js';
@@ -59,12 +60,16 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
     const host = chooseHost({ host: io.env.REPIN_HOST, hostRoot: io.env.REPIN_HOST_ROOT }, io.fsRoot);
     lap('host');
     const input = xml;
+    // XML as libvirt writes it is read and rewritten by plain-xml.ts; only other XML loads xmldom (xml.ts).
+    const plain = readPlainXml(input);
+    const read: ReadXml = plain ? { tree: plain } : (await import('../core/xml.js')).readDomainXml(input);
+    lap('parse');
     const dir = runDir(io.env);
     const root = io.env.REPIN_HOST_ROOT ?? io.fsRoot;
     // Occupancy, plan and reservation under one host-wide lock: concurrent arrivals get disjoint CPUs.
     result = withHostLock(dir, (locked) => {
       lap('lock');
-      const planned = filterDomainXml(input, host, config, undefined, {
+      const planned = filterTree(read, host, config, undefined, {
         clock: monotonicMs,
         timings,
         enrichHost: (pins, base) => (base.occupancy ? base : withLocalOccupancy(root, dir, pins, base)),

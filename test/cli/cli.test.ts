@@ -41,7 +41,7 @@ describe('cli: repin plan / rewrite / check / host', () => {
   it('rewrite prints the XML; a strict refusal prints nothing and exits 1', async () => {
     const ok = await runCli(['rewrite', 'examples/dedicated-1to1.xml', '--host', SMALL]);
     expect(ok.code).to.equal(0);
-    expect(ok.stdout).to.include('<vcpupin vcpu="3" cpuset="4"/>');
+    expect(ok.stdout).to.include("<vcpupin vcpu='3' cpuset='4'/>");
     const no = await runCli(['rewrite', 'examples/dedicated-1to1.xml', '--host', SMALL, '--policy', 'strict']);
     expect(no).to.include({ code: 1, stdout: '' });
     expect(no.stderr).to.match(/^repin: vcpupin vcpu=0 cpuset=20: host offers CPUs 0-7/);

@@ -39,7 +39,7 @@ describe('cli: repin journal and repin replay', () => {
     const before = readFileSync(join(work, 'journal', 'journal.jsonl'), 'utf8');
     const onSmall = await runCli(['replay', `captures/${capture}`, '--host', 'examples/hosts/small.json'], { env });
     expect(onSmall.code, onSmall.stderr).to.equal(0);
-    expect(onSmall.stdout).to.include('outcome: rewritten, 4 changes').and.include('+    <vcpupin vcpu="0" cpuset="0"/>');
+    expect(onSmall.stdout).to.include('outcome: rewritten, 4 changes').and.include("+    <vcpupin vcpu='0' cpuset='0'/>");
     const onLarge = await runCli(['replay', `captures/${capture}`, '--host', 'examples/hosts/large.json', '--json'], { env });
     expect(JSON.parse(onLarge.stdout)).to.include({ outcome: 'unchanged', output: null });
     const strict = await runCli(['replay', `captures/${capture}`, '--host', 'examples/hosts/small.json', '--policy', 'strict'], { env });

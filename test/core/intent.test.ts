@@ -12,6 +12,7 @@ import { applyOwnChanges } from '../../src/core/intent.js';
 import { ORIGINAL_NS, ORIGINAL_NS_V2, readOriginal, type OriginalPin } from '../../src/core/metadata.js';
 import { parseDomainXml, serializeXml } from '../../src/core/xml.js';
 import { makeHost } from '../support/gen-domain.js';
+import { doubleQuoted } from '../support/quotes.js';
 
 const hostA = hostFromProfile(JSON.parse(readFileSync('examples/hosts/large.json', 'utf8')), 'A');
 const hostB = hostFromProfile(JSON.parse(readFileSync('examples/hosts/small.json', 'utf8')), 'B');
@@ -23,7 +24,7 @@ const placement = (xml: string): string[] => {
   const pins = readDomainPins(parseDomainXml(xml));
   return [...pins.cpuPins, ...pins.nodePins].map((p) => `${p.kind}/${p.id ?? ''}=${p.text}`).sort();
 };
-const migrate = (xml: string, host: Host, policy?: Policy): string => filterDomainXml(xml, host, config, policy).output ?? xml;
+const migrate = (xml: string, host: Host, policy?: Policy): string => doubleQuoted(filterDomainXml(xml, host, config, policy).output ?? xml);
 /** The record's entries as `kind/id=original:written`. */
 const recorded = (xml: string): string[] => (readOriginal(parseDomainXml(xml)) ?? []).map((p) => `${p.element}/${p.id ?? ''}=${p.value}:${p.written === undefined ? '?' : (p.written ?? 'none')}`);
 /** An entry without what repin wrote, as earlier records hold it. */
@@ -60,7 +61,7 @@ describe('intent record: the original placement survives migrations', () => {
     const back = filterDomainXml(onB, hostA, config, 'unpin');
     expect(back.plan.changes.some((c) => c.old === null)).to.equal(true);
     expect(placement(back.output ?? '')).to.deep.equal(placement(original));
-    expect(back.output).to.include('<memnode cellid="1" mode="strict" nodeset="1"/>');
+    expect(doubleQuoted(back.output ?? '')).to.include('<memnode cellid="1" mode="strict" nodeset="1"/>');
   });
 
   it('reads a record in the earlier per-pin layout (urn:repin:original:1) the same way', () => {

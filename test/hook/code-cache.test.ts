@@ -65,7 +65,7 @@ describe('the hook code cache', function () {
     expect(withCache.journaled).to.equal('used');
     expect(without.codeCache).to.equal('none');
     expect(without.journaled).to.equal('none');
-    expect(withCache.stdout).to.match(/<vcpupin vcpu="0" cpuset="[0-7]"\/>/);
+    expect(withCache.stdout).to.match(/<vcpupin vcpu='0' cpuset='[0-7]'\/>/);
     expect(withCache.stdout).to.equal(without.stdout);
   });
 
@@ -77,7 +77,7 @@ describe('the hook code cache', function () {
     const run = call();
     expect(run.code).to.equal(0);
     expect(run.codeCache).to.equal('rejected');
-    expect(run.stdout).to.match(/<vcpupin vcpu="0" cpuset="[0-7]"\/>/);
+    expect(run.stdout).to.match(/<vcpupin vcpu='0' cpuset='[0-7]'\/>/);
   });
 
   it('a cache others may write, or a symlink to one, is not read at all', () => {

@@ -24,7 +24,7 @@ function runAsync(hook: string, args: string[], stdin: string, env: Record<strin
   });
 }
 
-const pinOf = (xml: string): string | undefined => /<vcpupin vcpu="0" cpuset="(\d+)"\/>/.exec(xml)?.[1];
+const pinOf = (xml: string): string | undefined => /<vcpupin vcpu='0' cpuset='(\d+)'\/>/.exec(xml)?.[1];
 
 describe('concurrent arrivals: host-wide lock and reservations', () => {
   let hook: ReturnType<typeof hookCopy>;

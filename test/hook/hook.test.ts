@@ -68,7 +68,7 @@ describe('hook: the built script speaks libvirt’s hook protocol', () => {
       const run = runScript(hook.hook, ['db-primary', op, 'begin', '-'], example('dedicated-1to1.xml'), env());
       expect(run.code).to.equal(0);
       expect(run.stdout).to.match(/^<domain[\s\S]*<\/domain>\n$/);
-      expect(run.stdout).to.include('<vcpupin vcpu="0" cpuset="0"/>');
+      expect(run.stdout).to.include("<vcpupin vcpu='0' cpuset='0'/>");
       expect(canonicalXml(run.stdout)).to.include('s3cret-vnc'); // nothing else of the domain is lost
       const [entry] = entries();
       expect(entry).to.include({ op, outcome: 'rewritten', uuid: '6f1c2a7e-3b8d-4c51-9a0e-2d7f4b9c8e10' });
@@ -118,7 +118,7 @@ describe('hook: the built script speaks libvirt’s hook protocol', () => {
   it('a missing config means defaults (remap)', () => {
     const run = runScript(hook.hook, ['db-primary', 'migrate', 'begin', '-'], example('dedicated-1to1.xml'), env({ REPIN_CONFIG: join(work, 'none.json'), REPIN_JOURNAL_DIR: journal }));
     expect(run.code).to.equal(0);
-    expect(run.stdout).to.include('cpuset="0"');
+    expect(run.stdout).to.include("cpuset='0'");
   });
 
   it('a broken config is an internal fault: onError keep applies, XML kept', () => {
@@ -225,6 +225,6 @@ fs.openSync = function (path, ...rest) {
     expect(readdirSync(hook.dir)).to.deep.equal(['qemu']);
     const run = runScript(hook.hook, ['db-primary', 'migrate', 'begin', '-'], example('smt-numa.xml'), env());
     expect(run.code, run.stderr).to.equal(0);
-    expect(run.stdout).to.include('<memnode cellid="1" mode="strict" nodeset="0"/>');
+    expect(run.stdout).to.include("<memnode cellid='1' mode='strict' nodeset='0'/>");
   });
 });

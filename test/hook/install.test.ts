@@ -94,7 +94,7 @@ describe('install / uninstall', () => {
       REPIN_JOURNAL_DIR: join(dir, 'journal'),
     });
     expect(run.code, run.stderr).to.equal(0);
-    expect(run.stdout).to.include('<vcpupin vcpu="0" cpuset="0"/>');
+    expect(run.stdout).to.include("<vcpupin vcpu='0' cpuset='0'/>");
   });
 
   it('the hook copy carries no CLI: run under another name it says so, and install refuses it as the CLI before writing anything', () => {

@@ -10,7 +10,7 @@ import { fillUp, mountSmallTmpfs, unmount } from '../support/tmpfs.js';
 import { assertContract, HookBench, PINNED, runAsync, type HookRun } from './support.js';
 
 /** vCPU pins of an output document, in order. */
-const pins = (xml: string): string[] => [...xml.matchAll(/<vcpupin vcpu="(\d+)" cpuset="([^"]*)"\/>/g)].map((m) => m[2] ?? '');
+const pins = (xml: string): string[] => [...xml.matchAll(/<vcpupin vcpu='(\d+)' cpuset='([^']*)'\/>/g)].map((m) => m[2] ?? '');
 
 describe('reliability: faults around the filter have defined behaviour', function () {
   this.timeout(60_000);
@@ -154,7 +154,7 @@ describe('reliability: faults around the filter have defined behaviour', functio
       const xml = PINNED.replace('<cputune>', "<numatune><memory mode='strict' nodeset='3'/></numatune><cputune>");
       const result = await run(root, xml);
       assertContract(result, 'rewritten');
-      expect(result.stdout).to.match(/<memory mode="strict" nodeset="0"\/>|<numatune\/>|<numatune>\s*<\/numatune>/);
+      expect(result.stdout).to.match(/<memory mode='strict' nodeset='0'\/>|<numatune\/>|<numatune>\s*<\/numatune>/);
     });
 
     it('a host without a NUMA directory: one node 0 with memory, a valid plan', async () => {
