@@ -4,17 +4,16 @@
 // The shebang names an absolute node: libvirt runs hooks with a minimal PATH.
 // REPIN_NODE sets it at build time; `repin install --node` at install time.
 //
-// The file has three parts. The stub (src/main.ts, a few KiB) runs first and
-// ends every hook call that is not a filter or a release. The payloads follow
-// as `//`
-// comment lines: Node reads and V8 scans the whole script before running
-// any of it, so every hook call pays for the file's size, and pre-parsing
-// ~450 KiB of code would cost a pass-through call more than all the rest of
-// its work, while skipping comments is nearly free. On any other call the
-// stub reads just its payload's bytes (offsets written in below), strips the
-// `//` and compiles it (bench/run.mjs measures all of this). The CLI's
-// payload is also deflated, the hook's is not (see PACKED). The CLI's comes
-// last: the copy installed as libvirt's hook ends before it (hookScript in
+// The file has four parts. The stub (src/main.ts, a few KiB) runs first and
+// ends every hook call that is not a filter or a release. The payloads (the
+// hook's, xmldom, the CLI's) follow as `//` comment lines: Node reads and V8
+// scans the whole script before running any of it, so every hook call pays
+// for the file's size, and pre-parsing ~450 KiB of code would cost a
+// pass-through call more than all the rest of its work, while skipping
+// comments is nearly free. On any other call the stub reads just its
+// payload's bytes (offsets written in below), strips the `//` and compiles
+// it (bench/run.mjs measures all of this). xmldom's and the CLI's payloads
+// are also deflated, the hook's is not (see PACKED). The CLI's comes last: the copy installed as libvirt's hook ends before it (hookScript in
 // src/io/install.ts), so hook calls do not even read it. Each mark line ends
 // with the build's id, which the stub checks before compiling what follows:
 // an upgrade that renames a new file into place while a call is starting
