@@ -13,7 +13,8 @@
 // comments is nearly free. On any other call the stub reads just its
 // payload's bytes (offsets written in below), strips the `//` and compiles
 // it (bench/run.mjs measures all of this). xmldom's and the CLI's payloads
-// are also deflated, the hook's is not (see PACKED). The CLI's comes last: the copy installed as libvirt's hook ends before it (hookScript in
+// are also deflated, the hook's is not (see PACKED). The CLI's comes last:
+// the copy installed as libvirt's hook ends before it (hookScript in
 // src/io/install.ts), so hook calls do not even read it. Each mark line ends
 // with the build's id, which the stub checks before compiling what follows:
 // an upgrade that renames a new file into place while a call is starting
@@ -199,8 +200,8 @@ const payloadRequire = (id) =>
 module.exports = load;
 `;
 
-// The CLI is deflated (a third of its size for every hook call to skip); the hook is kept as
-// plain lines: loading node:zlib and inflating would cost each filter call ~3 ms.
+// The CLI and xmldom are deflated (a third of their size for every hook call to skip); the hook
+// is kept as plain lines: loading node:zlib and inflating would cost each filter call ~3 ms.
 const PACKED = new Set(['xmldom', 'cli']);
 
 const SECTION_OF = { './hook/entry.js': 'hook', './entry.js': 'cli' };

@@ -1,4 +1,5 @@
-// The few DOM look-ups repin needs, typed against xmldom. Every one is a
+// The part of the DOM repin reads and changes, as interfaces that xmldom's
+// tree and plain-dom.ts's both meet, and the few look-ups it needs. Every one is a
 // fixed absolute child path (`/domain/cputune/vcpupin`), walked child by
 // child in linear time. (A general XPath engine was measured here: its
 // document-order sort calls xmldom's compareDocumentPosition, which rescans
