@@ -187,6 +187,26 @@ describe('plain XML: the reader for XML as libvirt writes it', () => {
         { numRuns: 300 },
       );
     });
+
+    it('generated domains: every input line without a pin element is in the output as it was, in order', () => {
+      const PIN_LINE = /<\/?(vcpu|vcpupin|emulatorpin|iothreadpin|numatune|memory|memnode|nodemask|cputune|metadata)\b/;
+      fc.assert(
+        fc.property(arbHost, arbDomainSpec, fc.constantFrom(...POLICIES), (host, spec, policy) => {
+          const xml = domainXml(spec);
+          const tree = readPlainXml(xml);
+          if (!tree) return;
+          const output = filterTree({ tree }, host, DEFAULT_CONFIG, policy).output ?? xml;
+          const lines = output.split('\n');
+          let at = 0;
+          for (const line of xml.split('\n').filter((l) => !PIN_LINE.test(l))) {
+            while (at < lines.length && lines[at] !== line) at++;
+            expect(at, `input line ${JSON.stringify(line)} in the output, in order`).to.be.below(lines.length);
+            at++;
+          }
+        }),
+        { numRuns: 300 },
+      );
+    });
   });
 
   it('is never more permissive than xmldom: with markup spliced in anywhere, what it reads xmldom reads the same', () => {
