@@ -148,6 +148,8 @@ const load = (section, from, to, packed) => {
     if (markBytes < mark.length) throw short();
     if (!mark.equals(built)) {
       if (process.env.REPIN_REEXEC === '1') throw damaged('its ' + section + ' payload is from another build than its start; reinstall repin');
+      // xmldom is loaded in the middle of a call, stdin already read: too late to start over.
+      if (section === 'xmldom') throw damaged('its xmldom payload is from another build than its start (the file was replaced during this call)');
       const rerun = require('node:child_process').spawnSync(process.execPath, [...process.execArgv, __filename, ...process.argv.slice(2)], {
         stdio: 'inherit',
         env: { ...process.env, REPIN_REEXEC: '1' },

@@ -221,6 +221,28 @@ fs.openSync = function (path, ...rest) {
     expect(broken.stderr).to.match(/^repin: internal error, domain XML kept unchanged: .*payload is from another build than its start/);
   });
 
+  it('a hook replaced after a call read its XML: the xmldom payload of another build is refused, not rerun (stdin is gone)', () => {
+    const dir = join(work, 'swapped-xmldom');
+    mkdirSync(dir);
+    const current = readFileSync(hook.hook, 'latin1');
+    const qemu = join(dir, 'qemu');
+    // Only xmldom's mark names another build: as if the file changed between the stub's start and xmldom's load.
+    const edited = current.replace(/(payload xmldom:[^\n]*---- build )[0-9a-f]{16}\n/, `$1${'1'.repeat(16)}\n`);
+    expect(edited).to.not.equal(current);
+    writeFileSync(qemu, edited, { mode: 0o755 });
+    const cdata = example('dedicated-1to1.xml').replace('</name>', '</name>\n  <description><![CDATA[needs xmldom]]></description>');
+    const run = runScript(qemu, ['db-primary', 'migrate', 'begin', '-'], cdata, env());
+    expect(run).to.include({ code: 0, stdout: '' });
+    expect(run.stderr).to.equal('');
+    const last = JSON.parse(readFileSync(join(journal, 'journal.jsonl'), 'utf8').trim().split('\n').pop() ?? '') as { outcome: string; error?: string };
+    expect(last.outcome).to.equal('error');
+    expect(last.error).to.match(/xmldom payload is from another build than its start \(the file was replaced during this call\)/);
+    // XML libvirt writes never needs xmldom: the same file still rewrites it.
+    const plain = runScript(qemu, ['db-primary', 'migrate', 'begin', '-'], example('dedicated-1to1.xml'), env());
+    expect(plain.code, plain.stderr).to.equal(0);
+    expect(plain.stdout).to.include("<vcpupin vcpu='0' cpuset='0'/>");
+  });
+
   it('runs with only node present: no node_modules beside the copied bundle', () => {
     expect(readdirSync(hook.dir)).to.deep.equal(['qemu']);
     const run = runScript(hook.hook, ['db-primary', 'migrate', 'begin', '-'], example('smt-numa.xml'), env());
