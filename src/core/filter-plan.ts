@@ -5,7 +5,7 @@
 // loads xmldom: the tree is plain-xml.ts's, or xmldom's when the XML is
 // outside plain-xml.ts's subset.
 import { resolveForDomain, type Config, type DomainOverride } from './config.js';
-import type { EditableDocument, XmlDocument } from './dom.js';
+import type { EditableDocument } from './dom.js';
 import { nextRecord, planFromOriginal, readIntent } from './intent.js';
 import { foreignManager, ORIGINAL_NS, readOriginal, readPolicyMetadata, writeOriginal, type OriginalPin } from './metadata.js';
 import { readDomainPins, type DomainPins } from './domain-pins.js';
@@ -58,24 +58,12 @@ export interface FilterExtras {
  */
 export type ReadXml = { readonly tree: PlainDocument } | { readonly tree: EditableDocument; readonly serialize: () => string };
 
-/** Plan, and when the plan changes anything, change the tree and write it out. */
-export function filterTree(read: ReadXml, host: Host, config: Config, policy?: Policy, extras: FilterExtras = {}): FilterResult {
-  const planned = planDomainXml(read.tree, host, config, policy, extras);
-  if (!planned.rewrite) return planned;
-  return 'serialize' in read ? planned.rewrite(read.tree, read.serialize) : planned.rewrite(read.tree, writePlainXml);
-}
-
-/** A plan, and when it changes the XML, the step that changes the tree and writes it out. */
-export interface PlannedXml extends FilterResult {
-  readonly rewrite?: <D extends EditableDocument>(doc: D, serialize: (doc: D) => string) => FilterResult;
-}
-
 /**
- * Plan a domain from a tree of its XML. A plain tree (plain-xml.ts) and xmldom's
- * give the same plan; `rewrite` changes that tree (or another of the same XML)
- * and writes it out.
+ * Plan, and when the plan changes anything, change the tree and write it out.
+ * A plain tree (plain-xml.ts) and xmldom's of the same XML give the same plan.
  */
-export function planDomainXml(doc: XmlDocument, host: Host, config: Config, policy?: Policy, extras: FilterExtras = {}): PlannedXml {
+export function filterTree(read: ReadXml, host: Host, config: Config, policy?: Policy, extras: FilterExtras = {}): FilterResult {
+  const doc = read.tree;
   const { clock, timings, enrichHost } = extras;
   const tick = clock ?? (() => 0);
   let t = tick();
@@ -113,20 +101,21 @@ export function planDomainXml(doc: XmlDocument, host: Host, config: Config, poli
   const withOriginal = original ? { original } : {};
   const result = { plan: { ...planned, notes: [...notes, ...planned.notes] }, pins, shadow: resolved.shadow, ...withOriginal };
   if (planned.outcome !== 'rewritten') return result;
-  const rewrite = <D extends EditableDocument>(dom: D, serialize: (doc: D) => string): FilterResult => {
-    t = tick();
-    applyChanges(dom, planned.changes);
-    // The record says what the output holds, so a later plan can tell a pin changed since by someone.
-    const record = nextRecord(pins, intent ?? readIntent(pins, extras.originalRecord ?? []), planned.changes);
-    const written = writeOriginal(dom, record, intent !== undefined);
-    const recorded = written
-      ? `original placement recorded in the domain metadata (${ORIGINAL_NS})`
-      : 'the domain metadata holds a repin original-placement record this repin cannot read; kept as it is, none written';
-    const output = serialize(dom);
-    if (timings) timings.serialize = tick() - t;
-    return { ...result, plan: { ...planned, notes: [...notes, ...(intent ? [] : [recorded]), ...planned.notes] }, output };
-  };
-  return { ...result, rewrite };
+  t = tick();
+  applyChanges(doc, planned.changes);
+  // The record says what the output holds, so a later plan can tell a pin changed since by someone.
+  const record = nextRecord(pins, intent ?? readIntent(pins, extras.originalRecord ?? []), planned.changes);
+  const written = writeOriginal(doc, record, intent !== undefined);
+  if (!intent) {
+    notes.push(
+      written
+        ? `original placement recorded in the domain metadata (${ORIGINAL_NS})`
+        : 'the domain metadata holds a repin original-placement record this repin cannot read; kept as it is, none written',
+    );
+  }
+  const output = 'serialize' in read ? read.serialize() : writePlainXml(read.tree);
+  if (timings) timings.serialize = tick() - t;
+  return { ...result, plan: { ...planned, notes: [...notes, ...planned.notes] }, output };
 }
 
 /** Pins changed since repin wrote them: their current values are the new intent. At most a few named. */
