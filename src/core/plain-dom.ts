@@ -72,11 +72,11 @@ export class PlainElement extends PlainNode implements EditableElement {
   readonly nodeType = 1;
   firstChild: PlainNode | null = null;
   lastChild: PlainNode | null = null;
-  /** The source, until the element or anything in it changes (then it is written from its parts). */
-  private source: SourceSpan | undefined;
-  /** The source span, kept for the start tag once the element's content changed. */
+  /** Where the element was in the source; absent for one repin made. */
   private span: SourceSpan | undefined;
-  /** The source's start tag still holds (its attributes are unchanged). */
+  /** Nothing in the element changed: it is written as its source. */
+  private unchanged = false;
+  /** Its attributes did not change: its start tag is written as in the source. */
   private tagUnchanged = false;
 
   constructor(
@@ -91,7 +91,8 @@ export class PlainElement extends PlainNode implements EditableElement {
 
   /** Set by the reader once the element's end is known. */
   located(span: SourceSpan): void {
-    this.source = span;
+    this.span = span;
+    this.unchanged = true;
     this.tagUnchanged = true;
   }
 
@@ -177,12 +178,11 @@ export class PlainElement extends PlainNode implements EditableElement {
   }
 
   write(out: string[]): void {
-    const source = this.source;
-    if (source) {
-      out.push(source.text.slice(source.start, source.end));
+    const span = this.span;
+    if (span && this.unchanged) {
+      out.push(span.text.slice(span.start, span.end));
       return;
     }
-    const span = this.span;
     if (span && this.tagUnchanged) out.push(span.text.slice(span.start, span.tagEnd));
     else {
       out.push(`<${this.nodeName}`);
@@ -206,9 +206,8 @@ export class PlainElement extends PlainNode implements EditableElement {
 
   /** This element and those around it are no longer their source text (those further out already are not). */
   private changed(): void {
-    if (!this.source) return;
-    this.span = this.source;
-    this.source = undefined;
+    if (!this.unchanged) return;
+    this.unchanged = false;
     this.parentNode?.changed();
   }
 }
