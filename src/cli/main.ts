@@ -6,7 +6,7 @@ import { checkCommand } from './commands/check.js';
 import { configCommand } from './commands/config.js';
 import { hookCommand } from './commands/hook.js';
 import { hostCommand } from './commands/host.js';
-import { codeCacheCommand, installCommand, uninstallCommand } from './commands/install.js';
+import { installCommand, uninstallCommand } from './commands/install.js';
 import { journalCommand } from './commands/journal.js';
 import { planCommand } from './commands/plan.js';
 import { policyCommand } from './commands/policy.js';
@@ -38,7 +38,6 @@ export async function cliMain(io: Io): Promise<number> {
     .command(policyCommand(io))
     .command(installCommand(io))
     .command(uninstallCommand(io))
-    .command(codeCacheCommand(io))
     .command(configCommand(io))
     .demandCommand(1, 'name a command')
     .strict()

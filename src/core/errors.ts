@@ -36,3 +36,13 @@ export class PlanRefused extends RepinError {
 export class InternalError extends Error {
   override name = 'InternalError';
 }
+
+/** A file at a place repin installs to that is not repin's: never overwritten. */
+export class InstallConflict extends RepinError {
+  override name = 'InstallConflict';
+}
+
+/** systemctl failed: the message names the command and what it said. */
+export class SystemctlError extends RepinError {
+  override name = 'SystemctlError';
+}

@@ -5,9 +5,8 @@
 import type { Io } from '../io/process-io.js';
 import { isFilterCall } from './is-hook.js';
 
-/** When the bundle's stub started and when this payload had loaded (process.uptime() in ms). */
+/** When the hook's bundle had loaded (process.uptime() in ms). */
 export interface StartMarks {
-  readonly stub: number;
   readonly loaded: number;
 }
 

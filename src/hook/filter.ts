@@ -20,27 +20,21 @@ import { readFdText, readText } from '../io/read-input.js';
 import { writeReconcileRequest } from '../io/spool.js';
 import type { StartMarks } from './entry.js';
 
-/** Whether the loader found the hook's code cache (scripts/build.mjs); absent when run from source. */
-function codeCacheStatus(): string | undefined {
-  const status = (globalThis as Record<symbol, unknown>)[Symbol.for('repin.codeCache')];
-  return typeof status === 'string' ? status : undefined;
-}
-
 function oneLine(text: string): string {
   return printable(text.replace(/\s+/g, ' '), 600);
 }
 
 /**
  * Where a filter call's time goes, in ms, for REPIN_TIMING=1 and `npm run bench`:
- * startup (process start to the bundle's stub), load (the hook's payload read
- * and compiled), init (its modules evaluated), then each step of the filter.
+ * startup (process start until the hook's bundle is loaded and compiled),
+ * init (its modules evaluated), then each step of the filter.
  */
-type Timings = FilterTimings & Partial<Record<'startup' | 'load' | 'init' | 'config' | 'read' | 'host' | 'lock' | 'reserve' | 'print' | 'spool' | 'journal', number>>;
+type Timings = FilterTimings & Partial<Record<'startup' | 'init' | 'config' | 'read' | 'host' | 'lock' | 'reserve' | 'print' | 'spool' | 'journal', number>>;
 
 export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise<number> {
   const started = monotonicMs();
   const uptime = process.uptime() * 1000;
-  const timings: Timings = marks ? { startup: marks.stub, load: marks.loaded - marks.stub, init: uptime - marks.loaded } : { startup: uptime };
+  const timings: Timings = marks ? { startup: marks.loaded, init: uptime - marks.loaded } : { startup: uptime };
   let last = started;
   const lap = (step: keyof Timings): void => {
     const t = monotonicMs();
@@ -121,7 +115,6 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
   }
   lap('print');
 
-  const codeCache = codeCacheStatus();
   const entry: JournalEntry = {
     time: isoTime(Date.now()),
     op,
@@ -131,7 +124,6 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
     outcome,
     changes: result?.plan.changes ?? [],
     durationMs: Math.round((monotonicMs() - started) * 100) / 100,
-    ...(codeCache !== undefined ? { codeCache } : {}),
     ...(result?.plan.refusal ? { refusal: result.plan.refusal } : {}),
     ...(result?.plan.skipped ? { skipped: result.plan.skipped } : {}),
     ...(fault !== undefined ? { error: oneLine(describe(fault)) } : {}),
@@ -154,7 +146,7 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
   }
   lap('journal');
   if (io.env.REPIN_TIMING === '1') {
-    io.stderr.write(`repin timing: ${JSON.stringify({ ...timings, total: monotonicMs() - started, uptime: process.uptime() * 1000, codeCache })}\n`);
+    io.stderr.write(`repin timing: ${JSON.stringify({ ...timings, total: monotonicMs() - started, uptime: process.uptime() * 1000 })}\n`);
   }
   return code;
 }

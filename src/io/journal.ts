@@ -20,8 +20,6 @@ export interface JournalEntry {
   readonly outcome: JournalOutcome;
   readonly changes: readonly Change[];
   readonly durationMs: number;
-  /** Whether the hook's code cache was used ('used'), refused by V8 ('rejected') or absent ('none'). */
-  readonly codeCache?: string;
   readonly capture?: string;
   /** Why the capture could not be kept (a full disk): the line is written all the same. */
   readonly captureError?: string;

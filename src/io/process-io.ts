@@ -21,6 +21,8 @@ export interface Io {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Root under which sys/, proc/ and run/ are read (default `/`). */
   readonly fsRoot: string;
+  /** The dir of the built CLI running now (what `repin install` copies); undefined when run from source. */
+  readonly bundleDir?: string;
 }
 
 /**

@@ -1,11 +1,15 @@
 // Run the built bundle as a child process, the way libvirt runs a hook:
 // argv, XML on stdin, a minimal environment (LC_ALL=C and system PATH).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { launcherText } from '../../src/bundle/launcher.js';
+import { readBuild } from '../../src/bundle/manifest.js';
 
-export const BUNDLE = resolve('dist/repin');
+/** The build `npm run build` writes, and its CLI. */
+export const BUILD_DIR = resolve('dist');
+export const BUNDLE = join(BUILD_DIR, 'repin');
 const SCRATCH = join(tmpdir(), `repin-test-${process.pid}`);
 process.on('exit', () => rmSync(SCRATCH, { recursive: true, force: true }));
 
@@ -28,10 +32,11 @@ export function runScript(script: string, args: readonly string[], stdin: string
   return { code: result.status, stdout: result.stdout.toString(), stderr: result.stderr.toString(), ms: performance.now() - started };
 }
 
-/** A temp dir holding a copy of the bundle named `qemu`, as libvirt's hooks dir would. */
+/** A temp hooks dir whose `qemu` is the hook launcher `repin install` writes, running the build in dist/. */
 export function hookCopy(): { dir: string; hook: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'repin-hook-'));
   const hook = join(dir, 'qemu');
-  copyFileSync(BUNDLE, hook);
+  const { version, buildId } = readBuild(BUILD_DIR);
+  writeFileSync(hook, launcherText({ kind: 'hook', node: process.execPath, version, buildId, buildDir: BUILD_DIR }), { mode: 0o755 });
   return { dir, hook, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -52,27 +52,17 @@ choose_cpus() {
   KEPT=${all[1]}
 }
 
-# Install the hook as an operator would: the built bundle's own `install`.
-# It runs from a snapshot of dist/repin taken once, so a rebuild during the
-# run cannot make case 9 compare against a different bundle. The source gets
-# one too: a guest migrated back to it (case 12) meets repin there. The code
-# cache goes where the hook reads it under libvirt, the system's cache dir
-# (libvirt passes a hook no REPIN_CACHE_DIR); cleanup removes what install put there.
-CODE_CACHE_DIR=/var/cache/repin
+# Install the hook as an operator would: the build's own `repin install`.
+# It runs from a snapshot of dist/ taken once, so a rebuild during the run
+# cannot make case 9 compare against a different build. The source gets one
+# too: a guest migrated back to it (case 12) meets repin there. Each host's
+# builds go in its own lib dir, which the launcher names by absolute path.
 install_hook() {
   local host=$1 etc
   etc=$(host_root "$host")/etc
-  [[ -s $T/dist/repin ]] || { mkdir -p "$T/dist" && cp -p "$ROOT/dist/repin" "$T/dist/repin"; }
-  node "$T/dist/repin" install --mode main --hooks-dir "$etc/hooks" --config "$etc/repin.json" --cache-dir "$CODE_CACHE_DIR" \
+  [[ -s $T/dist/build.json ]] || { mkdir -p "$T/dist" && cp -p "$ROOT"/dist/* "$T/dist/"; }
+  node "$T/dist/repin" install --mode main --hooks-dir "$etc/hooks" --lib-dir "$(host_root "$host")/repin-builds" --config "$etc/repin.json" \
     >"$T/install-$host.out" 2>&1 || { cat "$T/install-$host.out" >&2; return 1; }
-}
-
-# The cache file install wrote or kept (its line in the install output), and the dir if install made it.
-remove_code_cache() {
-  local file
-  file=$(sed -n 's/^\(wrote\|kept\) code cache \(\S*\).*/\2/p' "$T"/install-*.out 2>/dev/null | head -n1)
-  [[ -z $file ]] || rm -f "$file"
-  [[ ${CODE_CACHE_DIR_EXISTED:-yes} == yes ]] || rmdir "$CODE_CACHE_DIR" 2>/dev/null || true
 }
 
 setup() {
@@ -84,7 +74,6 @@ setup() {
   host_prepare dst "$(cat /proc/sys/kernel/random/uuid)"
   mkdir -p "$T/shared"
   # Before the daemons start: libvirt finds hooks at start.
-  if [[ -d $CODE_CACHE_DIR ]]; then CODE_CACHE_DIR_EXISTED=yes; else CODE_CACHE_DIR_EXISTED=no; fi
   install_hook src
   install_hook dst
   set_policy remap '"shadow": true'
@@ -108,7 +97,6 @@ cleanup() {
   host_stop dst
   host_stop src
   cgroup_remove
-  remove_code_cache
   remove_created_mount_points
   if [[ -n ${REPIN_SYSTEST_KEEP:-} ]]; then say "kept $T"; else rm -rf "$T"; fi
   exit "$rc"

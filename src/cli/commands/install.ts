@@ -1,166 +1,145 @@
-// `repin install` / `repin uninstall`: the hook on one host, for people without
-// Ansible; where systemd runs, also the CLI copy and the reconcile units that
-// fix migrated domains' saved definitions.
-import { existsSync, realpathSync } from 'node:fs';
+// `repin install` / `repin uninstall`: repin on one host, by hand or from the
+// Ansible role (which runs exactly this). The layout is src/bundle/layout.ts;
+// what each step does, src/io/install.ts.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
+import { SYSTEM_BIN_DIR, SYSTEM_HOOKS_DIR, SYSTEM_LIB_DIR, SYSTEM_UNITS_DIR } from '../../bundle/layout.js';
 import { DEFAULT_CONFIG } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
 import { PATH_UNIT } from '../../core/reconcile-units.js';
 import { configPath, loadConfig } from '../../io/config-file.js';
-import {
-  checkHasCli,
-  checkUnits,
-  DISABLE_ARGS,
-  ENABLE_ARGS,
-  install,
-  installCli,
-  installedHooks,
-  installUnits,
-  systemctl,
-  systemdRuns,
-  uninstall,
-  uninstallUnits,
-  type HookMode,
-} from '../../io/install.js';
-import { CODE_CACHE_DIR, makeCodeCache, removeCodeCaches } from '../../io/code-cache.js';
+import { describeStep, DROPIN_NAME, install, systemdRuns, uninstall, type HookMode, type Step } from '../../io/install.js';
 import type { Io } from '../../io/process-io.js';
+import { DISABLE_ARGS, ENABLE_ARGS, pathUnitRunning, systemctl } from '../../io/systemctl.js';
 
-const HOOKS_DIR = '/etc/libvirt/hooks';
-const UNITS_DIR = '/etc/systemd/system';
-
-interface UnitArgs {
+interface CommonArgs {
   'hooks-dir': string;
+  'lib-dir'?: string;
+  'bin-dir'?: string;
   'units-dir'?: string;
   units?: boolean;
   systemctl: boolean;
+  'dry-run': boolean;
+  json: boolean;
 }
 
-interface InstallArgs extends UnitArgs {
+interface InstallArgs extends CommonArgs {
   mode: HookMode;
+  'dropin-name': string;
   node?: string;
   config?: string;
-  script?: string;
-  'bin-dir': string;
-  'cache-dir'?: string;
-  'code-cache': boolean;
+  build?: string;
 }
 
-interface CodeCacheArgs {
-  'hooks-dir': string;
-  hook?: string;
-  'cache-dir': string;
-  force: boolean;
+interface UninstallArgs extends CommonArgs {
+  purge: boolean;
 }
 
-const UNITS_HELP =
-  'install the reconcile units (default: where systemd runs, when installing into the system hooks dir or given --units-dir)';
-
-function unitOptions<T>(y: Argv<T>): Argv<T & UnitArgs> {
+function commonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
   return y
-    .option('hooks-dir', { type: 'string', default: HOOKS_DIR })
-    .option('units-dir', { type: 'string', describe: `systemd unit dir (default ${UNITS_DIR})` })
-    .option('units', { type: 'boolean', describe: UNITS_HELP })
-    .option('systemctl', { type: 'boolean', default: true, describe: 'run systemctl daemon-reload and enable/disable (--no-systemctl: only write files)' });
+    .option('hooks-dir', { type: 'string', default: SYSTEM_HOOKS_DIR })
+    .option('lib-dir', { type: 'string', describe: `where builds go, one dir each (default ${SYSTEM_LIB_DIR} with the system hooks dir; required with another)` })
+    .option('bin-dir', { type: 'string', describe: `where the repin command goes (default ${SYSTEM_BIN_DIR} with the system hooks dir; none with another)` })
+    .option('units-dir', { type: 'string', describe: `systemd unit dir (default ${SYSTEM_UNITS_DIR})` })
+    .option('units', { type: 'boolean', describe: 'the reconcile units (default: where systemd runs, with the system hooks dir or given --units-dir)' })
+    .option('systemctl', { type: 'boolean', default: true, describe: 'run systemctl daemon-reload and enable/disable the path unit when needed (--no-systemctl: only files)' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'say what would change; write nothing' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the report as one JSON object (for the Ansible role)' });
 }
 
-/** Units only on a systemd host's real hooks dir, unless asked: a test tree must not touch the system. */
-function wantUnits(args: UnitArgs, io: Io): boolean {
-  return args.units ?? (args['units-dir'] !== undefined || (args['hooks-dir'] === HOOKS_DIR && systemdRuns(io.fsRoot)));
+interface Places {
+  readonly hooksDir: string;
+  readonly libDir: string;
+  readonly binDir?: string;
+  readonly unitsDir?: string;
 }
 
-const CACHE_DIR_HELP = `where the hook's code cache goes (default ${CODE_CACHE_DIR} when installing into ${HOOKS_DIR}; the hook reads it there)`;
-
-/** The code cache's dir: given, or the system's for the system hooks dir; none for a test tree. */
-function cacheDir(args: { 'hooks-dir': string; 'cache-dir'?: string }): string | undefined {
-  return args['cache-dir'] ?? (args['hooks-dir'] === HOOKS_DIR ? CODE_CACHE_DIR : undefined);
+/** The system layout for the system hooks dir; a test tree names its own dirs and never gets units unless asked. */
+function places(args: CommonArgs, io: Io): Places {
+  const system = args['hooks-dir'] === SYSTEM_HOOKS_DIR;
+  const libDir = args['lib-dir'] ?? (system ? SYSTEM_LIB_DIR : undefined);
+  if (libDir === undefined) throw new ConfigError(`--lib-dir is required with --hooks-dir ${args['hooks-dir']}`);
+  const binDir = args['bin-dir'] ?? (system ? SYSTEM_BIN_DIR : undefined);
+  const units = args.units ?? (args['units-dir'] !== undefined || (system && systemdRuns(io.fsRoot)));
+  if (units && binDir === undefined) throw new ConfigError('the reconcile units run the repin command: give --bin-dir');
+  return { hooksDir: args['hooks-dir'], libDir, ...(binDir !== undefined ? { binDir } : {}), ...(units ? { unitsDir: args['units-dir'] ?? SYSTEM_UNITS_DIR } : {}) };
 }
 
-/** Where the config puts the spool and the journal (the defaults when it cannot be read). */
-function places(path: string): { spoolDir: string; journalDir: string } {
+/** Where the config puts the spool and the journal (the defaults when it cannot be read, as the hook falls back). */
+function spoolAndJournal(path: string): { spoolDir: string; journalDir: string } {
   let config = DEFAULT_CONFIG;
   try {
     config = loadConfig(path);
   } catch {
-    // the defaults, as the hook itself falls back to them
+    // the defaults
   }
   return { spoolDir: config.spoolDir, journalDir: config.journal.dir };
+}
+
+/** The path unit enabled and running, when units were written or it is not so yet. */
+async function startPathUnit(io: Io, unitsChanged: boolean, dryRun: boolean): Promise<Step[]> {
+  if (!unitsChanged && (await pathUnitRunning(io.env))) return [{ path: PATH_UNIT, action: 'kept', what: 'running unit' }];
+  if (!dryRun) {
+    await systemctl(['daemon-reload'], io.env);
+    await systemctl(ENABLE_ARGS, io.env);
+  }
+  return [{ path: PATH_UNIT, action: 'updated', what: 'enabled and started unit' }];
+}
+
+function print(io: Io, args: CommonArgs, report: object, steps: readonly Step[], extra: readonly string[]): void {
+  if (args.json) {
+    io.stdout.write(`${JSON.stringify({ ...report, changed: steps.some((s) => s.action !== 'kept'), steps })}\n`);
+    return;
+  }
+  for (const step of steps) io.stdout.write(`${describeStep(step, args['dry-run'])}\n`);
+  for (const line of extra) io.stdout.write(`${line}\n`);
 }
 
 export function installCommand(io: Io): CommandModule<object, InstallArgs> {
   return {
     command: 'install',
-    describe: "install this script as libvirt's QEMU hook, and the reconcile units where systemd runs",
+    describe: "install this build: libvirt's QEMU hook, the repin command and, where systemd runs, the reconcile units",
     builder: (y) =>
-      unitOptions(y)
-        .option('mode', { choices: ['main', 'dropin', 'auto'] as const, default: 'main', describe: 'main: hooks/qemu; dropin: hooks/qemu.d/50-repin; auto: main unless a foreign hook is there' })
-        .option('node', { type: 'string', describe: 'absolute node path for the shebang (default: this node)' })
+      commonOptions(y)
+        .option('mode', { choices: ['main', 'dropin', 'auto'] as const, default: 'main', describe: 'main: hooks/qemu; dropin: hooks/qemu.d/<dropin-name>; auto: main unless a foreign hook is there' })
+        .option('dropin-name', { type: 'string', default: DROPIN_NAME, describe: 'the hook file name in qemu.d/ (libvirt runs them in name order)' })
+        .option('node', { type: 'string', describe: 'absolute node path the hook and command run (default: this node)' })
         .option('config', { type: 'string', describe: 'config to create if missing (default /etc/libvirt/repin.json)' })
-        .option('script', { type: 'string', describe: 'bundle to install (default: this script)' })
-        .option('bin-dir', { type: 'string', default: '/usr/local/bin', describe: 'where the reconcile service finds the repin CLI (with the units)' })
-        .option('cache-dir', { type: 'string', describe: CACHE_DIR_HELP })
-        .option('code-cache', { type: 'boolean', default: true, describe: "make the hook's code cache (--no-code-cache: the hook compiles on every filter call)" }) as unknown as Argv<InstallArgs>,
+        .option('build', { type: 'string', describe: 'the build dir to install (default: the one this command runs from)' }) as unknown as Argv<InstallArgs>,
     handler: async (args) => {
-      const script = args.script ?? realpathSync(io.scriptPath);
+      const buildDir = args.build ?? io.bundleDir;
+      if (buildDir === undefined) throw new ConfigError('run from source: give --build (npm run build writes dist/)');
       const node = args.node ?? process.execPath;
+      if (!node.startsWith('/')) throw new ConfigError(`--node must be an absolute path (libvirt runs hooks with a minimal PATH), got ${node}`);
+      const where = places(args, io);
       const config = configPath(io.env, args.config);
-      const units = wantUnits(args, io);
-      const unitsDir = args['units-dir'] ?? UNITS_DIR;
-      // Refuse before writing anything: the CLI copy needs the whole bundle, and units must be ours to replace.
-      if (units) {
-        checkHasCli(script);
-        checkUnits(unitsDir);
-      }
-      const result = install({ script, hooksDir: args['hooks-dir'], mode: args.mode, node, configPath: config });
-      for (const line of result.messages) io.stdout.write(`${line}\n`);
-      const cache = cacheDir(args);
-      if (args['code-cache'] && cache !== undefined) io.stdout.write(`${makeCodeCache(result.hookPath, cache).message}\n`);
-      if (!units) return;
-      const binPath = join(args['bin-dir'], 'repin');
-      const lines = [installCli(script, node, binPath), ...installUnits(unitsDir, { binPath, ...places(config) })];
-      for (const line of lines) io.stdout.write(`${line}\n`);
-      if (!args.systemctl) return;
-      io.stdout.write(`${await systemctl(['daemon-reload'], io.env)}\n`);
-      io.stdout.write(`${await systemctl(ENABLE_ARGS, io.env)}\n`);
+      const units = where.unitsDir !== undefined && where.binDir !== undefined ? { dir: where.unitsDir, places: { binPath: join(where.binDir, 'repin'), ...spoolAndJournal(config) } } : undefined;
+      const report = install({ buildDir, ...where, mode: args.mode, dropinName: args['dropin-name'], node, configPath: config, ...(units ? { units } : {}), dryRun: args['dry-run'] });
+      let steps = report.steps;
+      if (units && args.systemctl) steps = [...steps, ...(await startPathUnit(io, steps.some((s) => s.what === 'unit' && s.action !== 'kept'), args['dry-run']))];
+      const reload = report.reloadNeeded
+        ? 'libvirt discovers hooks only at start: reload the daemon now (systemctl reload libvirtd, or virtqemud on modular hosts)'
+        : 'no reload needed: a qemu hook already existed, libvirt re-reads it on every call';
+      print(io, args, { buildId: report.buildId, hook: report.hookPath, reloadNeeded: report.reloadNeeded }, steps, [reload]);
     },
   };
 }
 
-export function uninstallCommand(io: Io): CommandModule<object, UnitArgs> {
+export function uninstallCommand(io: Io): CommandModule<object, UninstallArgs> {
   return {
     command: 'uninstall',
-    describe: "remove repin's hook and reconcile units (never foreign ones); the config and the CLI copy stay",
-    builder: (y) => unitOptions(y).option('cache-dir', { type: 'string', describe: CACHE_DIR_HELP }),
+    describe: "remove repin's hooks (under any name) and reconcile units, never anyone else's; --purge also the command and builds (the config stays)",
+    builder: (y) => commonOptions(y).option('purge', { type: 'boolean', default: false, describe: 'also remove the repin command and every installed build' }),
     handler: async (args) => {
-      for (const line of uninstall(args['hooks-dir'])) io.stdout.write(`${line}\n`);
-      const cache = cacheDir(args);
-      for (const path of cache === undefined ? [] : removeCodeCaches(cache)) io.stdout.write(`removed code cache ${path}\n`);
-      if (!wantUnits(args, io)) return;
-      const unitsDir = args['units-dir'] ?? UNITS_DIR;
+      const where = places(args, io);
       // Stop the watcher before its unit file goes away.
-      if (args.systemctl && existsSync(join(unitsDir, PATH_UNIT))) await systemctl(DISABLE_ARGS, io.env).catch(() => undefined);
-      const { removed, messages } = uninstallUnits(unitsDir);
-      for (const line of messages) io.stdout.write(`${line}\n`);
-      if (removed.length === 0) io.stdout.write(`no repin units in ${unitsDir}\n`);
-      else if (args.systemctl) io.stdout.write(`${await systemctl(['daemon-reload'], io.env)}\n`);
-    },
-  };
-}
-
-export function codeCacheCommand(io: Io): CommandModule<object, CodeCacheArgs> {
-  return {
-    command: 'code-cache',
-    describe: "make the installed hook's code cache again (after upgrading node; install makes it)",
-    builder: (y) =>
-      y
-        .option('hooks-dir', { type: 'string', default: HOOKS_DIR, describe: "make it for repin's hooks here: qemu and qemu.d/50-repin" })
-        .option('hook', { type: 'string', describe: 'make it for this hook file instead (a drop-in under another name)' })
-        .option('cache-dir', { type: 'string', default: CODE_CACHE_DIR, describe: 'where the hook reads it' })
-        .option('force', { type: 'boolean', default: false, describe: 'make it even when the one there was made for this build and node' }),
-    handler: (args) => {
-      const hooks = args.hook !== undefined ? [args.hook] : installedHooks(args['hooks-dir']);
-      if (hooks.length === 0) throw new ConfigError(`no repin hook in ${args['hooks-dir']}`);
-      for (const hook of hooks) io.stdout.write(`${makeCodeCache(hook, args['cache-dir'], { force: args.force }).message}\n`);
+      if (where.unitsDir !== undefined && args.systemctl && !args['dry-run'] && existsSync(join(where.unitsDir, PATH_UNIT))) {
+        await systemctl(DISABLE_ARGS, io.env).catch(() => undefined);
+      }
+      const steps = uninstall({ ...where, purge: args.purge, dryRun: args['dry-run'] });
+      if (where.unitsDir !== undefined && args.systemctl && !args['dry-run'] && steps.some((s) => s.what === 'unit')) await systemctl(['daemon-reload'], io.env);
+      print(io, args, {}, steps, steps.length === 0 ? [`nothing of repin's in ${where.hooksDir}`] : []);
     },
   };
 }

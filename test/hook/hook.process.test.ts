@@ -1,10 +1,11 @@
 // The built bundle as libvirt runs it: argv + XML on stdin, minimal env.
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { hookCopy, runScript } from '../support/run-built.js';
+import { launcherText } from '../../src/bundle/launcher.js';
+import { readBuild } from '../../src/bundle/manifest.js';
+import { BUILD_DIR, hookCopy, runScript } from '../support/run-built.js';
 import { canonicalXml } from '../support/xml-compare.js';
 
 const example = (name: string): string => readFileSync(`examples/${name}`, 'utf8');
@@ -171,80 +172,43 @@ describe('hook: the built script speaks libvirt’s hook protocol', () => {
     expect(entries()).to.have.length(5);
   });
 
-  it('a damaged install (bundle cut short) keeps libvirt’s XML on filter ops and still passes the others through', () => {
-    const cut = join(work, 'cut');
-    mkdirSync(cut);
-    writeFileSync(join(cut, 'qemu'), readFileSync(hook.hook).subarray(0, 20_000));
-    const filter = runScript(join(cut, 'qemu'), ['db-primary', 'migrate', 'begin', '-'], example('dedicated-1to1.xml'), env());
+  /** A launcher like hookCopy's, for a copy of the build in which `damage` has broken something. */
+  const damagedHook = (damage: (build: string) => void): string => {
+    const build = join(work, 'build');
+    cpSync(BUILD_DIR, build, { recursive: true });
+    damage(build);
+    const hooks = join(work, 'hooks');
+    mkdirSync(hooks);
+    const { version, buildId } = readBuild(BUILD_DIR);
+    writeFileSync(join(hooks, 'qemu'), launcherText({ kind: 'hook', node: process.execPath, version, buildId, buildDir: build }), { mode: 0o755 });
+    return join(hooks, 'qemu');
+  };
+
+  it('a damaged install (the filter code cut short) keeps libvirt’s XML on filter ops and still passes the others through', () => {
+    const qemu = damagedHook((build) => writeFileSync(join(build, 'hook-run.js'), readFileSync(join(build, 'hook-run.js')).subarray(0, 20_000)));
+    const filter = runScript(qemu, ['db-primary', 'migrate', 'begin', '-'], example('dedicated-1to1.xml'), env());
     expect(filter).to.include({ code: 0, stdout: '' });
-    expect(filter.stderr).to.match(/^repin: internal error, domain XML kept unchanged: .*payload is cut short/);
+    expect(filter.stderr).to.match(/^repin: internal error, domain XML kept unchanged: /);
     expect(filter.stderr.trim().split('\n')).to.have.length(1);
-    expect(runScript(join(cut, 'qemu'), ['db-primary', 'reconnect', 'begin', '-'], '', env())).to.include({ code: 0, stdout: '', stderr: '' });
+    expect(runScript(qemu, ['db-primary', 'reconnect', 'begin', '-'], '', env())).to.include({ code: 0, stdout: '', stderr: '' });
   });
 
-  it('an upgrade renaming a new build over the hook as a call starts: the call reruns the new file, once', () => {
-    const dir = join(work, 'swap');
-    mkdirSync(dir);
-    const current = readFileSync(hook.hook, 'latin1');
-    const id = /---- build ([0-9a-f]{16})\n/.exec(current)?.[1] ?? '';
-    expect(id).to.match(/^[0-9a-f]{16}$/);
-    // Another build, as far as the stub can tell: the same bytes under another id, consistent in itself.
-    const next = current.replaceAll(id, id.startsWith('0') ? 'f'.repeat(16) : '0'.repeat(16));
-    const qemu = join(dir, 'qemu');
-    writeFileSync(qemu, current, { mode: 0o755 });
-    writeFileSync(join(dir, 'qemu.next'), next, { mode: 0o755 });
-    // The upgrade lands between node reading the stub and the stub's loader opening the file.
-    const swap = join(dir, 'swap.cjs');
-    writeFileSync(
-      swap,
-      `const fs = require('node:fs'); const open = fs.openSync;
-fs.openSync = function (path, ...rest) {
-  if (path === ${JSON.stringify(qemu)} && fs.existsSync(${JSON.stringify(join(dir, 'qemu.next'))})) fs.renameSync(${JSON.stringify(join(dir, 'qemu.next'))}, path);
-  return open.call(this, path, ...rest);
-};
-`,
-    );
-    const run = spawnSync(process.execPath, ['--require', swap, qemu, 'db-primary', 'migrate', 'begin', '-'], {
-      input: example('dedicated-1to1.xml'),
-      env: { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...env() },
-      timeout: 20_000,
-    });
-    expect(run.stderr.toString()).to.equal('');
-    expect(run.status).to.equal(0);
-    expect(run.stdout.toString()).to.match(/^<domain[\s\S]*<\/domain>\n$/);
-    expect(readFileSync(qemu, 'latin1')).to.equal(next);
-
-    // A file whose stub and payload never match (hand-edited) is run again once, then kept out.
-    writeFileSync(qemu, current.replace(`---- build ${id}\n`, `---- build ${'1'.repeat(16)}\n`), { mode: 0o755 });
-    const broken = runScript(qemu, ['db-primary', 'migrate', 'begin', '-'], example('dedicated-1to1.xml'), env());
-    expect(broken).to.include({ code: 0, stdout: '' });
-    expect(broken.stderr).to.match(/^repin: internal error, domain XML kept unchanged: .*payload is from another build than its start/);
-  });
-
-  it('a hook replaced after a call read its XML: the xmldom payload of another build is refused, not rerun (stdin is gone)', () => {
-    const dir = join(work, 'swapped-xmldom');
-    mkdirSync(dir);
-    const current = readFileSync(hook.hook, 'latin1');
-    const qemu = join(dir, 'qemu');
-    // Only xmldom's mark names another build: as if the file changed between the stub's start and xmldom's load.
-    const edited = current.replace(/(payload xmldom:[^\n]*---- build )[0-9a-f]{16}\n/, `$1${'1'.repeat(16)}\n`);
-    expect(edited).to.not.equal(current);
-    writeFileSync(qemu, edited, { mode: 0o755 });
+  it('xmldom missing from the build: XML that needs it is kept and journaled as an error; XML libvirt writes is still rewritten', () => {
+    const qemu = damagedHook((build) => rmSync(join(build, 'xmldom.js')));
     const cdata = example('dedicated-1to1.xml').replace('</name>', '</name>\n  <description><![CDATA[needs xmldom]]></description>');
     const run = runScript(qemu, ['db-primary', 'migrate', 'begin', '-'], cdata, env());
     expect(run).to.include({ code: 0, stdout: '' });
-    expect(run.stderr).to.equal('');
     const last = JSON.parse(readFileSync(join(journal, 'journal.jsonl'), 'utf8').trim().split('\n').pop() ?? '') as { outcome: string; error?: string };
     expect(last.outcome).to.equal('error');
-    expect(last.error).to.match(/xmldom payload is from another build than its start \(the file was replaced during this call\)/);
-    // XML libvirt writes never needs xmldom: the same file still rewrites it.
+    expect(last.error).to.match(/xmldom\.js/);
     const plain = runScript(qemu, ['db-primary', 'migrate', 'begin', '-'], example('dedicated-1to1.xml'), env());
     expect(plain.code, plain.stderr).to.equal(0);
     expect(plain.stdout).to.include("<vcpupin vcpu='0' cpuset='0'/>");
   });
 
-  it('runs with only node present: no node_modules beside the copied bundle', () => {
+  it('runs with only node present: no node_modules beside the hook or the build', () => {
     expect(readdirSync(hook.dir)).to.deep.equal(['qemu']);
+    expect(readdirSync(BUILD_DIR).sort()).to.deep.equal(['build.json', 'hook-run.js', 'hook.js', 'package.json', 'repin', 'xmldom.js']);
     const run = runScript(hook.hook, ['db-primary', 'migrate', 'begin', '-'], example('smt-numa.xml'), env());
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stdout).to.include("<memnode cellid='1' mode='strict' nodeset='0'/>");

@@ -1,4 +1,4 @@
-// Stands in for @xmldom/xmldom/lib/entities.js in the bundle (scripts/build.mjs).
+// Stands in for @xmldom/xmldom/lib/entities.js in the bundle (src/bundle/build.ts).
 // repin parses only text/xml, where xmldom uses XML_ENTITIES alone; its HTML
 // table (2,000+ entities, copied property by property into a frozen object)
 // took ~40 ms to build on every filter call and was never read.
