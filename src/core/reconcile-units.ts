@@ -1,7 +1,7 @@
 // The systemd units that run `repin reconcile --pending` whenever the hook
-// leaves a request: the same text as hooks/systemd/ (which the Ansible role
-// deploys; a test keeps the two identical), rendered for where the CLI and
-// the spool live. Pure.
+// leaves a request: the same text as hooks/systemd/ (shipped to read, or to
+// install by hand; a test keeps the two identical), rendered for where the
+// CLI and the spool live. `repin install` writes them, for the Ansible role too. Pure.
 
 export interface UnitPlaces {
   /** The repin CLI the service runs. */
