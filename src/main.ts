@@ -3,6 +3,7 @@
 // compiled nothing else and read no stdin. A filter call loads the hook and
 // nothing of the CLI; anything else loads the CLI. In the bundle each import
 // is a payload kept out of the parser's way until then (scripts/build.mjs).
+import { EXIT } from './cli/exit.js';
 import { isFilterCall, isHookInvocation } from './hook/is-hook.js';
 import { processIo } from './io/process-io.js';
 
@@ -48,7 +49,7 @@ if (hook && io.argv[1] === 'release') {
       // A damaged install or the hook copy run as the CLI (the loader's REPIN_PAYLOAD): its message says it all.
       const damaged = (error as { code?: unknown } | undefined)?.code === 'REPIN_PAYLOAD';
       io.stderr.write(damaged ? `repin: ${(error as Error).message}\n` : `repin: internal error: ${text}\n`);
-      process.exitCode = 70; // EXIT.internal (src/cli/exit.ts): a bug or an environment fault
+      process.exitCode = EXIT.internal;
     },
   );
 }

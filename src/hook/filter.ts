@@ -3,7 +3,6 @@
 // config onError (keep: print nothing, exit 0; fail: exit 1 with one line).
 import { DEFAULT_CONFIG, type Config } from '../core/config.js';
 import { CpuSet, printable } from '../core/cpuset.js';
-import { RepinError } from '../core/errors.js';
 import { filterTree, type FilterResult, type FilterTimings, type ReadXml } from '../core/filter-plan.js';
 import { readPlainXml } from '../core/plain-xml.js';
 import { isoTime } from '../core/iso-time.js';
@@ -19,6 +18,7 @@ import { dedicatedCpusAfter } from '../core/plan.js';
 import { readFdText, readText } from '../io/read-input.js';
 import { writeReconcileRequest } from '../io/spool.js';
 import type { StartMarks } from './entry.js';
+import { describeFault, filterExit, type FilterEnd } from './exit.js';
 
 /** Whether the loader found the hook's code cache (scripts/build.mjs); absent when run from source. */
 function codeCacheStatus(): string | undefined {
@@ -84,23 +84,23 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
   }
 
   let outcome: JournalOutcome;
-  let code = 0;
+  let end: FilterEnd;
   let print: string | undefined;
   if (fault !== undefined || !result) {
     outcome = 'error';
-    if (config.onError === 'fail') {
-      io.stderr.write(`repin: ${op} of ${printable(domainArg)} failed: ${oneLine(describe(fault))}\n`);
-      code = 1;
-    }
+    end = 'fault';
+    if (config.onError === 'fail') io.stderr.write(`repin: ${op} of ${printable(domainArg)} failed: ${oneLine(describeFault(fault))}\n`);
   } else if (result.shadow) {
     outcome = 'shadow';
+    end = 'kept';
   } else if (result.plan.outcome === 'refused') {
     outcome = 'refused';
+    end = 'refused';
     io.stderr.write(`repin: ${printable(result.plan.domain.name)}: ${oneLine(result.plan.refusal ?? 'refused')}\n`);
-    code = 1;
   } else {
     outcome = result.plan.outcome;
     print = result.output;
+    end = print === undefined ? 'kept' : 'printed';
   }
   // One write of the complete document: libvirt (or the next qemu.d script) sees all or nothing.
   if (print !== undefined) {
@@ -115,10 +115,11 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
       // Exit 0 would be no safer: the half document is what libvirt would use.
       fault = error;
       outcome = 'error';
-      code = 1;
+      end = 'cut-short';
       io.stderr.write(`repin: ${op} of ${printable(domainArg)}: ${error.message}; exit 1, libvirt fails the ${op}\n`);
     }
   }
+  const code = filterExit(end, config.onError);
   lap('print');
 
   const codeCache = codeCacheStatus();
@@ -134,7 +135,7 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
     ...(codeCache !== undefined ? { codeCache } : {}),
     ...(result?.plan.refusal ? { refusal: result.plan.refusal } : {}),
     ...(result?.plan.skipped ? { skipped: result.plan.skipped } : {}),
-    ...(fault !== undefined ? { error: oneLine(describe(fault)) } : {}),
+    ...(fault !== undefined ? { error: oneLine(describeFault(fault)) } : {}),
     ...(result && result.plan.notes.length > 0 ? { notes: result.plan.notes } : {}),
   };
   if (op === 'migrate' && result && (outcome === 'rewritten' || (outcome === 'shadow' && result.plan.changes.length > 0))) {
@@ -142,7 +143,7 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
     try {
       writeReconcileRequest(io.env.REPIN_SPOOL_DIR ?? config.spoolDir, { uuid: result.pins.uuid, name: result.pins.name, time: entry.time, changes: [...result.plan.changes] });
     } catch (error) {
-      io.stderr.write(`repin: reconcile request not written (${oneLine(describe(error))}); run repin reconcile --all later\n`);
+      io.stderr.write(`repin: reconcile request not written (${oneLine(describeFault(error))}); run repin reconcile --all later\n`);
     }
   }
   lap('spool');
@@ -150,7 +151,7 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
     const dir = io.env.REPIN_JOURNAL_DIR ?? config.journal.dir;
     record({ ...config.journal, dir }, entry, xml);
   } catch (error) {
-    io.stderr.write(`repin: journal not written (${oneLine(describe(error))}); the filter result stands\n`);
+    io.stderr.write(`repin: journal not written (${oneLine(describeFault(error))}); the filter result stands\n`);
   }
   lap('journal');
   if (io.env.REPIN_TIMING === '1') {
@@ -174,10 +175,4 @@ function reserve(dir: string, result: FilterResult, usable: CpuSet): void {
   } catch {
     // a reservation is an optimisation for concurrent arrivals; never fail a migration over it
   }
-}
-
-function describe(error: unknown): string {
-  if (error instanceof RepinError || isOutputCutShort(error)) return error.message;
-  if (error instanceof Error) return `internal error: ${error.message}`;
-  return String(error);
 }

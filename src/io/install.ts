@@ -5,7 +5,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSyn
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { DEFAULT_CONFIG } from '../core/config.js';
-import { ConfigError, RepinError } from '../core/errors.js';
+import { ConfigError, SystemctlError } from '../core/errors.js';
 import { PATH_UNIT, reconcileUnits, UNIT_MARKER, type UnitPlaces } from '../core/reconcile-units.js';
 import { replaceFile } from './atomic-file.js';
 
@@ -234,11 +234,6 @@ export function uninstallUnits(unitsDir: string): { removed: string[]; messages:
     messages.push(`removed ${path}`);
   }
   return { removed, messages };
-}
-
-/** systemctl failed: the message names the command and what it said. */
-export class SystemctlError extends RepinError {
-  override name = 'SystemctlError';
 }
 
 export async function systemctl(args: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<string> {

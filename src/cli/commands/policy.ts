@@ -83,7 +83,7 @@ export function policyCommand(io: Io): CommandModule<object, Args> {
         try {
           attrs.push(`${attr}="${parseCpuset(value, `--${flag}`).toString()}"`);
         } catch (error) {
-          throw new ConfigError(error instanceof Error ? error.message : String(error));
+          throw new ConfigError(error instanceof Error ? error.message : String(error), { cause: error });
         }
       }
       const xml = `<policy ${attrs.join(' ')}/>`;

@@ -7,7 +7,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { Config } from '../../core/config.js';
 import { printable } from '../../core/cpuset.js';
 import { readDomainPins, type DomainPins } from '../../core/domain-pins.js';
-import { ConfigError, RepinError } from '../../core/errors.js';
+import { ExitCode, RepinError, UsageError, VirshError } from '../../core/errors.js';
 import type { Host } from '../../core/host.js';
 import type { Change, Policy } from '../../core/plan.js';
 import { claimOf, type Claims } from '../../core/reconcile-claims.js';
@@ -20,9 +20,9 @@ import { runDir, withLocalOccupancy } from '../../io/local-occupancy.js';
 import { acquireLock } from '../../io/lock.js';
 import type { Io } from '../../io/process-io.js';
 import { hasYoungTemps, listRequests, removeRequest, removeStaleTemps, setAsideStrays, type ReconcileRequest } from '../../io/spool.js';
-import { DEFAULT_CONNECT, virsh, VirshError, type Virsh } from '../../io/virsh.js';
+import { DEFAULT_CONNECT, virsh, type Virsh } from '../../io/virsh.js';
 import { parseDomainXml } from '../../core/xml.js';
-import { EXIT, ExitCode } from '../exit.js';
+import { EXIT } from '../exit.js';
 import { withPlanningOptions, type PlanningArgs } from '../options.js';
 import { guestCpusetOutside } from '../outside.js';
 import { renderPlan } from '../render-plan.js';
@@ -311,7 +311,7 @@ export function reconcileCommand(io: Io): CommandModule<object, Args> {
         .option('lock', { type: 'string', describe: 'lock file (default: <spool-dir>.lock)' })
         .option('lock-wait', { type: 'string', describe: 'how long to wait for another run to finish (default: --wait; 0 = exit at once)' })
         .check((a) => {
-          if (!a.pending && !a.all) throw new ConfigError('name what to reconcile: --pending, --all or both');
+          if (!a.pending && !a.all) throw new UsageError('name what to reconcile: --pending, --all or both');
           return true;
         }),
     handler: async (args) => {
