@@ -3,7 +3,8 @@
 // so every parser warning or error is turned into a refusal here.
 import { DOMParser, XMLSerializer, type Document, type Node } from '@xmldom/xmldom';
 import { printable } from './cpuset.js';
-import { editable, type EditableDocument } from './dom.js';
+import { editable } from './dom.js';
+import type { DomainTree } from './domain-tree.js';
 import { DomainXmlError } from './errors.js';
 import { MAX_XML_BYTES, MAX_XML_DEPTH, MAX_XML_ELEMENTS } from './xml-limits.js';
 
@@ -231,10 +232,10 @@ const escapeText = (node: Node): Node | string =>
     ? (node.nodeValue ?? '').replace(/[<&>\r]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : '&#13;'))
     : node;
 
-/** The XML parsed, as the filter takes it (filter-plan.ts): the tree, and its serializer for a rewrite. */
-export function readDomainXml(text: string): { tree: EditableDocument; serialize: () => string } {
+/** The XML parsed by xmldom as a DomainTree (domain-tree.ts): for XML outside the plain reader's subset. */
+export function readXmldomDomain(text: string): DomainTree {
   const doc = parseDomainXml(text);
-  return { tree: editable(doc), serialize: () => serializeXml(doc) };
+  return { doc: editable(doc), write: () => serializeXml(doc) };
 }
 
 export function serializeXml(doc: Document): string {

@@ -3,8 +3,8 @@
 // config onError (keep: print nothing, exit 0; fail: exit 1 with one line).
 import { DEFAULT_CONFIG, type Config } from '../core/config.js';
 import { CpuSet, printable } from '../core/cpuset.js';
-import { filterTree, type FilterResult, type FilterTimings, type ReadXml } from '../core/filter-plan.js';
-import { readPlainXml } from '../core/plain-xml.js';
+import { readDomainOnDemand } from '../core/domain-tree.js';
+import { filterTree, type FilterResult, type FilterTimings } from '../core/filter-plan.js';
 import { isoTime } from '../core/iso-time.js';
 import { MAX_XML_BYTES } from '../core/xml-limits.js';
 import { configPath, loadConfig } from '../io/config-file.js';
@@ -59,17 +59,15 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
     lap('read');
     const host = chooseHost({ host: io.env.REPIN_HOST, hostRoot: io.env.REPIN_HOST_ROOT }, io.fsRoot);
     lap('host');
-    const input = xml;
-    // XML as libvirt writes it is read and rewritten by plain-xml.ts; only other XML loads xmldom (xml.ts).
-    const plain = readPlainXml(input);
-    const read: ReadXml = plain ? { tree: plain } : (await import('../core/xml.js')).readDomainXml(input);
+    // XML as libvirt writes it never loads xmldom (domain-tree.ts).
+    const tree = await readDomainOnDemand(xml);
     lap('parse');
     const dir = runDir(io.env);
     const root = io.env.REPIN_HOST_ROOT ?? io.fsRoot;
     // Occupancy, plan and reservation under one host-wide lock: concurrent arrivals get disjoint CPUs.
     result = withHostLock(dir, (locked) => {
       lap('lock');
-      const planned = filterTree(read, host, config, undefined, {
+      const planned = filterTree(tree, host, config, undefined, {
         clock: monotonicMs,
         timings,
         enrichHost: (pins, base) => (base.occupancy ? base : withLocalOccupancy(root, dir, pins, base)),

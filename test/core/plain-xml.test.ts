@@ -16,7 +16,7 @@ import { POLICIES } from '../../src/core/plan.js';
 import { writePlainXml } from '../../src/core/plain-dom.js';
 import { readPlainXml } from '../../src/core/plain-xml.js';
 import { MAX_XML_ELEMENTS } from '../../src/core/xml-limits.js';
-import { parseDomainXml, readDomainXml } from '../../src/core/xml.js';
+import { parseDomainXml, readXmldomDomain } from '../../src/core/xml.js';
 import { arbDomainSpec, arbHost, domainXml } from '../support/gen-domain.js';
 import { canonicalXml } from '../support/xml-compare.js';
 
@@ -54,8 +54,8 @@ function filterBoth(xml: string, host: Host, policy?: (typeof POLICIES)[number],
   const plain = readPlainXml(xml);
   expect(plain, 'in the subset').to.not.equal(undefined);
   if (!plain) return;
-  const viaPlain = filterTree({ tree: plain }, host, config, policy);
-  const viaXmldom = filterTree(readDomainXml(xml), host, config, policy);
+  const viaPlain = filterTree({ doc: plain, write: () => writePlainXml(plain) }, host, config, policy);
+  const viaXmldom = filterTree(readXmldomDomain(xml), host, config, policy);
   const { output: plainOut, ...plainRest } = viaPlain;
   const { output: domOut, ...domRest } = viaXmldom;
   expect(plainRest).to.deep.equal(domRest);
@@ -145,7 +145,7 @@ describe('plain XML: the reader for XML as libvirt writes it', () => {
     const tree = readPlainXml(xml);
     expect(tree).to.not.equal(undefined);
     if (!tree) return;
-    const result = filterTree({ tree }, host, parseConfig({}), 'remap');
+    const result = filterTree({ doc: tree, write: () => writePlainXml(tree) }, host, parseConfig({}), 'remap');
     expect(result.plan.outcome).to.equal('rewritten');
     const want = xml
       .replace("  <name>odd</name>\n", "  <name>odd</name>\n  <metadata>\n    <repin:original xmlns:repin='urn:repin:original:3'>\n      vcpupin#0=20:0;\n      vcpupin#1=21:2;\n      emulatorpin=1;\n    </repin:original>\n  </metadata>\n")
@@ -195,7 +195,7 @@ describe('plain XML: the reader for XML as libvirt writes it', () => {
           const xml = domainXml(spec);
           const tree = readPlainXml(xml);
           if (!tree) return;
-          const output = filterTree({ tree }, host, DEFAULT_CONFIG, policy).output ?? xml;
+          const output = filterTree({ doc: tree, write: () => writePlainXml(tree) }, host, DEFAULT_CONFIG, policy).output ?? xml;
           const lines = output.split('\n');
           let at = 0;
           for (const line of xml.split('\n').filter((l) => !PIN_LINE.test(l))) {

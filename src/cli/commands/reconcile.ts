@@ -21,7 +21,7 @@ import { acquireLock } from '../../io/lock.js';
 import type { Io } from '../../io/process-io.js';
 import { hasYoungTemps, listRequests, removeRequest, removeStaleTemps, setAsideStrays, type ReconcileRequest } from '../../io/spool.js';
 import { DEFAULT_CONNECT, virsh, type Virsh } from '../../io/virsh.js';
-import { parseDomainXml } from '../../core/xml.js';
+import { readDomain } from '../../core/read-domain.js';
 import { EXIT } from '../exit.js';
 import { withPlanningOptions, type PlanningArgs } from '../options.js';
 import { guestCpusetOutside } from '../outside.js';
@@ -109,7 +109,7 @@ function note(run: Run, outcome: JournalOutcome, domain: { name: string; uuid: s
  * pins, fitted by the hook on arrival, are what it should start with next time.
  */
 async function planSaved(run: Run, uuid: string, xml: string, request: ReconcileRequest | undefined): Promise<ReconcileResult> {
-  const host = run.occupied(readDomainPins(parseDomainXml(xml)), run.host());
+  const host = run.occupied(readDomainPins(readDomain(xml).doc), run.host());
   const inputs = { claims: run.claims, ...(request ? { recorded: request.changes } : {}) };
   const result = planReconcile(xml, host, run.config, run.policy, inputs);
   if (result.plan.outcome !== 'rewritten' || result.source !== 'fresh') return result;
@@ -287,7 +287,7 @@ async function runPending(run: Run, waitMs: number, spoolDir: string): Promise<v
 async function claimSaved(run: Run, uuids: readonly string[]): Promise<void> {
   for (const uuid of uuids) {
     try {
-      const pins = readDomainPins(parseDomainXml(await run.virsh.dumpInactiveXml(uuid)));
+      const pins = readDomainPins(readDomain(await run.virsh.dumpInactiveXml(uuid)).doc);
       if (!run.claims.has(uuid)) run.claims.set(uuid, { name: pins.name, cpus: claimOf({ pins }) });
     } catch {
       // reconcileDomain reads it again and reports what is wrong
