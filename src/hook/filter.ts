@@ -8,9 +8,9 @@ import { filterTree, type FilterResult, type FilterTimings } from '../core/filte
 import { isoTime } from '../core/iso-time.js';
 import { MAX_XML_BYTES } from '../core/xml-limits.js';
 import { configPath, loadConfig } from '../io/config-file.js';
-import { chooseHost } from '../io/host-source.js';
+import { hookHostSource, hostView } from '../io/host-view.js';
 import { record, type JournalEntry, type JournalOutcome } from '../io/journal.js';
-import { runDir, withLocalOccupancy } from '../io/local-occupancy.js';
+import { runDir } from '../io/local-occupancy.js';
 import { monotonicMs } from '../io/monotonic.js';
 import { isOutputCutShort, type Io } from '../io/process-io.js';
 import { loadReservations, RESERVATION_TTL_MS, saveReservations, withHostLock } from '../io/reservations.js';
@@ -57,20 +57,20 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
     lap('config');
     xml = io.stdinFd === undefined ? await readText(io.stdin, MAX_XML_BYTES, 'domain XML on stdin') : readFdText(io.stdinFd, MAX_XML_BYTES, 'domain XML on stdin');
     lap('read');
-    const host = chooseHost({ host: io.env.REPIN_HOST, hostRoot: io.env.REPIN_HOST_ROOT }, io.fsRoot);
+    const view = hostView(hookHostSource(io.env), io.fsRoot, io.env);
+    const host = view.read();
     lap('host');
     // XML as libvirt writes it never loads xmldom (domain-tree.ts).
     const tree = await readDomainOnDemand(xml);
     lap('parse');
     const dir = runDir(io.env);
-    const root = io.env.REPIN_HOST_ROOT ?? io.fsRoot;
     // Occupancy, plan and reservation under one host-wide lock: concurrent arrivals get disjoint CPUs.
     result = withHostLock(dir, (locked) => {
       lap('lock');
       const planned = filterTree(tree, host, config, undefined, {
         clock: monotonicMs,
         timings,
-        enrichHost: (pins, base) => (base.occupancy ? base : withLocalOccupancy(root, dir, pins, base)),
+        ...(view.withOthers ? { enrichHost: view.withOthers } : {}),
       });
       last = monotonicMs();
       if (locked && planned.plan.outcome !== 'refused') reserve(dir, planned, host.usable);

@@ -14,16 +14,15 @@ import { claimOf, type Claims } from '../../core/reconcile-claims.js';
 import { planReconcile, type ReconcileResult } from '../../core/reconcile-plan.js';
 import { backoffDelay, expiresAt, parseDuration } from '../../core/reconcile-wait.js';
 import { configPath, loadConfig } from '../../io/config-file.js';
-import { chooseHost } from '../../io/host-source.js';
+import { hookHostSource, hostView } from '../../io/host-view.js';
 import { record, type JournalOutcome, type JournalTarget } from '../../io/journal.js';
-import { runDir, withLocalOccupancy } from '../../io/local-occupancy.js';
 import { acquireLock } from '../../io/lock.js';
 import type { Io } from '../../io/process-io.js';
 import { hasYoungTemps, listRequests, removeRequest, removeStaleTemps, setAsideStrays, type ReconcileRequest } from '../../io/spool.js';
 import { DEFAULT_CONNECT, virsh, type Virsh } from '../../io/virsh.js';
 import { readDomain } from '../../core/read-domain.js';
 import { EXIT } from '../exit.js';
-import { withPlanningOptions, type PlanningArgs } from '../options.js';
+import { hostSourceOf, withPlanningOptions, type PlanningArgs } from '../options.js';
 import { guestCpusetOutside } from '../outside.js';
 import { renderPlan } from '../render-plan.js';
 
@@ -318,23 +317,19 @@ export function reconcileCommand(io: Io): CommandModule<object, Args> {
       const waitMs = parseDuration(args.wait, '--wait');
       const config = loadConfig(configPath(io.env, args.config), { mustExist: args.config !== undefined });
       const explicitHost = args.host !== undefined || args['host-root'] !== undefined || args['host-cpus'] !== undefined;
-      // Without a --host option, plan against the same host the hook used.
-      const choice = explicitHost
-        ? { host: args.host, hostRoot: args['host-root'], hostCpus: args['host-cpus'] }
-        : { host: io.env.REPIN_HOST, hostRoot: io.env.REPIN_HOST_ROOT };
-      // A systemd service, not the daemon's child: guests' cgroup as the hook sees it.
-      const outside = guestCpusetOutside(io);
-      const host = chooseHost(choice, io.fsRoot, outside);
+      // Without a --host option, plan against the same host the hook used, with other guests' CPUs
+      // as the hook reads them; as a systemd service, not the daemon's child, with the guests'
+      // cgroup as the hook sees it.
+      const view = hostView(explicitHost ? hostSourceOf(args, io) : { ...hookHostSource(io.env), guestCpuset: guestCpusetOutside(io) }, io.fsRoot, io.env);
+      const host = view.read();
       const spoolDir = args['spool-dir'] ?? config.spoolDir;
-      // Other guests' occupancy as the hook reads it, on this machine or a --host-root tree.
-      const local = args.host === undefined && args['host-cpus'] === undefined;
-      const root = (explicitHost ? args['host-root'] : io.env.REPIN_HOST_ROOT) ?? io.fsRoot;
-      const occupied = (pins: DomainPins, base: Host): Host => (local && !base.occupancy ? withLocalOccupancy(root, runDir(io.env), pins, base) : base);
+      const { withOthers } = view;
+      const occupied = (pins: DomainPins, base: Host): Host => (withOthers ? withOthers(pins, base) : base);
       const run: Run = {
         io,
         virsh: virsh({ connect: args.connect, timeoutMs: parseDuration(args['virsh-timeout'], '--virsh-timeout'), env: io.env }),
         config,
-        host: explicitHost ? () => host : () => chooseHost(choice, io.fsRoot, outside),
+        host: explicitHost ? () => host : view.read,
         occupied,
         claims: new Map(),
         ...(args.policy ? { policy: args.policy } : {}),
