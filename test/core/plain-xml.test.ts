@@ -18,7 +18,11 @@ import { readPlainXml } from '../../src/core/plain-xml.js';
 import { MAX_XML_ELEMENTS } from '../../src/core/xml-limits.js';
 import { parseDomainXml, readXmldomDomain } from '../../src/core/xml.js';
 import { arbDomainSpec, arbHost, domainXml } from '../support/gen-domain.js';
+import { CaseTally } from '../support/case-tally.js';
 import { canonicalXml } from '../support/xml-compare.js';
+
+/** Of 2000 spliced documents, how many the plain reader must read and so compare with xmldom (measured: 150-185). */
+const MIN_SPLICED_READ = 100;
 
 const DOMAIN = (body: string): string => `<domain type='kvm'>\n  <name>d</name>\n  <vcpu placement='static'>2</vcpu>\n${body}\n</domain>\n`;
 
@@ -209,15 +213,18 @@ describe('plain XML: the reader for XML as libvirt writes it', () => {
     });
   });
 
-  it('is never more permissive than xmldom: with markup spliced in anywhere, what it reads xmldom reads the same', () => {
+  it('is never more permissive than xmldom: with markup spliced in anywhere, what it reads xmldom reads the same', function () {
+    const tally = new CaseTally();
     const base = readFileSync('examples/smt-numa.xml', 'utf8');
     const fragments = ['<', '>', '&', '&amp;', '&#38;', '&x;', "'", '"', '=', '/', '</a>', '<a>', '<a/>', '<!--', '-->', '<![CDATA[', ']]>', '<?', '?>', ' ', '\t', '\n', '\r', 'x:', 'xmlns:x="u" ', ':', '\u0000', '\ud800', '\u{1f600}', '\u00e9'];
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(base.length), fc.constantFrom(...fragments)), { minLength: 1, maxLength: 3 }), (edits) => {
         let xml = base;
         for (const [at, fragment] of edits) xml = xml.slice(0, at % (xml.length + 1)) + fragment + xml.slice(at % (xml.length + 1));
+        tally.generatedOne();
         const plain = readPlainXml(xml);
         if (!plain) return;
+        tally.checkedOne();
         const dom = parseDomainXml(xml); // throws, failing the property, if xmldom refuses it
         if (dom.documentElement) sameTree(dom.documentElement, plain.documentElement);
         expect(readings(plain)).to.deep.equal(readings(dom));
@@ -225,5 +232,7 @@ describe('plain XML: the reader for XML as libvirt writes it', () => {
       }),
       { numRuns: 2000 },
     );
+    // Most splices leave the subset or break the XML (then xmldom decides alone); those that stay in it are the point.
+    tally.expectAtLeast(MIN_SPLICED_READ, this);
   });
 });
