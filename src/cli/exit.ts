@@ -39,3 +39,9 @@ export function reportError(io: Io, error: unknown): number {
   io.stderr.write(`repin: internal error: ${text}\n`);
   return EXIT.internal;
 }
+
+/** A command line yargs refused (unknown command or option, bad value): its help, when it printed one, then one line. */
+export function reportUsage(io: Io, help: string, message: string): number {
+  io.stderr.write(`${help ? `${help}\n` : ''}repin: ${message}\n`);
+  return EXIT.error;
+}
