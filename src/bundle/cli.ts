@@ -1,5 +1,6 @@
 // The CLI's bundle (`<build>/repin`): run directly, or required by the
-// `repin` command launcher. Exit codes are decided by cliMain (src/cli/exit.ts).
+// `repin` command launcher. Exit codes are decided in src/cli/exit.ts.
+import { reportError } from '../cli/exit.js';
 import { cliMain } from '../cli/main.js';
 import { processIo } from '../io/process-io.js';
 
@@ -16,7 +17,6 @@ cliMain(io).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    io.stderr.write(`repin: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 70;
+    process.exitCode = reportError(io, error);
   },
 );

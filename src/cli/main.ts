@@ -13,7 +13,7 @@ import { policyCommand } from './commands/policy.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { replayCommand } from './commands/replay.js';
 import { rewriteCommand } from './commands/rewrite.js';
-import { EXIT, reportError } from './exit.js';
+import { EXIT, reportError, reportUsage } from './exit.js';
 
 export async function cliMain(io: Io): Promise<number> {
   if (io.argv[0] === '--version' || io.argv[0] === '-V') {
@@ -58,10 +58,7 @@ export async function cliMain(io: Io): Promise<number> {
     failure ??= error;
   }
   if (failure !== undefined) return reportError(io, failure);
-  if (usage !== undefined) {
-    io.stderr.write(`${output ? `${output}\n` : ''}repin: ${usage}\n`);
-    return EXIT.error;
-  }
+  if (usage !== undefined) return reportUsage(io, output, usage);
   if (output) io.stdout.write(`${output}\n`);
   return EXIT.ok;
 }

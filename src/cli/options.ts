@@ -4,9 +4,8 @@ import { POLICIES, type Policy } from '../core/plan.js';
 import type { Config } from '../core/config.js';
 import type { Host } from '../core/host.js';
 import type { DomainPins } from '../core/domain-pins.js';
-import { runDir, withLocalOccupancy } from '../io/local-occupancy.js';
 import { configPath, loadConfig } from '../io/config-file.js';
-import { chooseHost } from '../io/host-source.js';
+import { hostView, type HostViewSource } from '../io/host-view.js';
 import type { Io } from '../io/process-io.js';
 import { guestCpusetOutside } from './outside.js';
 
@@ -39,9 +38,16 @@ export interface Planning {
 
 export function resolvePlanning(args: PlanningArgs, io: Io): Planning {
   const config = loadConfig(configPath(io.env, args.config), { mustExist: args.config !== undefined });
-  const host = chooseHost({ host: args.host, hostRoot: args['host-root'], hostCpus: args['host-cpus'] }, io.fsRoot, guestCpusetOutside(io));
-  const local = args.host === undefined && args['host-cpus'] === undefined;
-  const root = args['host-root'] ?? io.fsRoot;
-  const enrich = local ? (pins: DomainPins, base: Host): Host => withLocalOccupancy(root, runDir(io.env), pins, base) : undefined;
-  return { config, host, ...(args.policy ? { policy: args.policy } : {}), ...(enrich ? { enrich } : {}) };
+  const view = hostView(hostSourceOf(args, io), io.fsRoot, io.env);
+  return { config, host: view.read(), ...(args.policy ? { policy: args.policy } : {}), ...(view.withOthers ? { enrich: view.withOthers } : {}) };
+}
+
+/** The host the --host, --host-cpus and --host-root options name (this machine without them), as a command outside the daemon sees it. */
+export function hostSourceOf(args: Pick<PlanningArgs, 'host' | 'host-root' | 'host-cpus'>, io: Io): HostViewSource {
+  return {
+    ...(args.host !== undefined ? { profile: args.host } : {}),
+    ...(args['host-cpus'] !== undefined ? { cpus: args['host-cpus'] } : {}),
+    ...(args['host-root'] !== undefined ? { root: args['host-root'] } : {}),
+    guestCpuset: guestCpusetOutside(io),
+  };
 }

@@ -5,7 +5,7 @@
 // document-order sort calls xmldom's compareDocumentPosition, which rescans
 // siblings, so one query over 1024 vcpupin elements took seconds — and the
 // library was 78 KiB of every filter call's start-up. The tests use xpath.)
-import type { Document, Element } from '@xmldom/xmldom';
+import type { Document } from '@xmldom/xmldom';
 import { InternalError } from './errors.js';
 
 /** What repin's readers use of an element: xmldom's, or one of plain-xml.ts's smaller tree. */
@@ -73,34 +73,28 @@ export const editable = (doc: Document): EditableDocument => doc as unknown as E
 
 const SIMPLE_PATH = /^(\/[A-Za-z][\w-]*)+$/;
 
+/** The element type of a document: EditableElement for a tree being rewritten, XmlElement for one being read. */
+export type ElementOf<D extends XmlDocument> = NonNullable<D['documentElement']>;
+
 /** Elements at an absolute child path such as `/domain/cputune/vcpupin`, in document order. */
-export function selectElements(path: string, context: Document): Element[];
-export function selectElements(path: string, context: EditableDocument): EditableElement[];
-export function selectElements(path: string, context: XmlDocument): XmlElement[];
-export function selectElements(path: string, context: XmlDocument): XmlElement[] {
+export function selectElements<D extends XmlDocument>(path: string, context: D): ElementOf<D>[] {
   if (!SIMPLE_PATH.test(path) || context.nodeType !== 9) throw new InternalError(`unsupported element path ${path}`);
   const [rootName, ...rest] = path.slice(1).split('/');
-  const root = context.documentElement;
-  let level: XmlElement[] = root && root.nodeName === rootName ? [root] : [];
+  const root = context.documentElement as ElementOf<D> | null;
+  let level: ElementOf<D>[] = root && root.nodeName === rootName ? [root] : [];
   for (const name of rest) level = level.flatMap((parent) => childElements(parent, name));
   return level;
 }
 
-export function selectElement(path: string, context: Document): Element | undefined;
-export function selectElement(path: string, context: EditableDocument): EditableElement | undefined;
-export function selectElement(path: string, context: XmlDocument): XmlElement | undefined;
-export function selectElement(path: string, context: XmlDocument): XmlElement | undefined {
+export function selectElement<D extends XmlDocument>(path: string, context: D): ElementOf<D> | undefined {
   return selectElements(path, context)[0];
 }
 
-/** Direct child elements with this name, or all of them (any namespace) without one. */
-export function childElements(parent: Element, name?: string): Element[];
-export function childElements(parent: EditableElement, name?: string): EditableElement[];
-export function childElements(parent: XmlElement, name?: string): XmlElement[];
-export function childElements(parent: XmlElement, name?: string): XmlElement[] {
-  const out: XmlElement[] = [];
+/** Direct child elements with this name, or all of them (any namespace) without one; of the parent's own tree type. */
+export function childElements<E extends XmlElement>(parent: E, name?: string): E[] {
+  const out: E[] = [];
   for (let node = parent.firstChild; node; node = node.nextSibling) {
-    if (node.nodeType === 1 && (name === undefined || (node as XmlElement).nodeName === name)) out.push(node as XmlElement);
+    if (node.nodeType === 1 && (name === undefined || (node as XmlElement).nodeName === name)) out.push(node as E);
   }
   return out;
 }

@@ -2,10 +2,9 @@
 // host, and when the plan changes anything, the change written into the tree.
 // Shared by the hook, `repin rewrite/plan/replay` and reconcile (through
 // filter.ts), so every path makes exactly the same decision. Nothing here
-// loads xmldom: the tree is plain-xml.ts's, or xmldom's when the XML is
-// outside plain-xml.ts's subset.
+// loads xmldom: the tree comes read (domain-tree.ts) and writes itself.
 import { resolveForDomain, type Config, type DomainOverride } from './config.js';
-import type { EditableDocument } from './dom.js';
+import type { DomainTree } from './domain-tree.js';
 import { nextRecord, planFromOriginal, readIntent } from './intent.js';
 import { foreignManager, ORIGINAL_NS, readOriginal, readPolicyMetadata, writeOriginal, type OriginalPin } from './metadata.js';
 import { readDomainPins, type DomainPins } from './domain-pins.js';
@@ -14,7 +13,6 @@ import type { Plan, Policy } from './plan.js';
 import { occupancyMatters } from './fit.js';
 import { planDomain } from './planner.js';
 import { computePools } from './pools.js';
-import { writePlainXml, type PlainDocument } from './plain-dom.js';
 import { applyChanges } from './rewrite.js';
 
 export interface FilterResult {
@@ -53,17 +51,11 @@ export interface FilterExtras {
 }
 
 /**
- * A domain's XML, read: plain-xml.ts's tree, which writes itself out, or
- * xmldom's (xml.ts, for XML outside plain-xml.ts's subset) and its serializer.
- */
-export type ReadXml = { readonly tree: PlainDocument } | { readonly tree: EditableDocument; readonly serialize: () => string };
-
-/**
  * Plan, and when the plan changes anything, change the tree and write it out.
  * A plain tree (plain-xml.ts) and xmldom's of the same XML give the same plan.
  */
-export function filterTree(read: ReadXml, host: Host, config: Config, policy?: Policy, extras: FilterExtras = {}): FilterResult {
-  const doc = read.tree;
+export function filterTree(tree: DomainTree, host: Host, config: Config, policy?: Policy, extras: FilterExtras = {}): FilterResult {
+  const { doc } = tree;
   const { clock, timings, enrichHost } = extras;
   const tick = clock ?? (() => 0);
   let t = tick();
@@ -113,7 +105,7 @@ export function filterTree(read: ReadXml, host: Host, config: Config, policy?: P
         : 'the domain metadata holds a repin original-placement record this repin cannot read; kept as it is, none written',
     );
   }
-  const output = 'serialize' in read ? read.serialize() : writePlainXml(read.tree);
+  const output = tree.write();
   if (timings) timings.serialize = tick() - t;
   return { ...result, plan: { ...planned, notes: [...notes, ...planned.notes] }, output };
 }

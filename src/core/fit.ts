@@ -32,7 +32,8 @@ export function describeMisfit(pin: CpuPin | NodePin, pools: Pools, held: CpuSet
     if (pin.cpus.isSubsetOf(pool)) return `${where}: CPU held exclusively by another running domain (${held?.intersect(pin.cpus).toString()})`;
     return `${where}: host offers CPUs ${pool.toString() || 'none'}`;
   }
-  const attr = pin.kind === 'memdev' ? '' : ' nodeset';
+  // pinLabel already names the attribute of these two (`numatune memory nodeset`, `memory device #0 nodemask`).
+  const attr = pin.kind === 'memdev' || pin.kind === 'numatune' ? '' : ' nodeset';
   return `${pinLabel(pin)}${attr}=${pin.nodes.toString()}: host has memory on nodes ${pools.nodes.toString() || 'none'}`;
 }
 

@@ -1,9 +1,8 @@
 // Planning from a domain's original placement (its repin metadata record)
 // instead of from an already-changed copy: A→B shrinks the pins, B→A puts the
 // original back exactly; A→B→C remaps from A's pins, not B's.
-import type { Document } from '@xmldom/xmldom';
 import { parseCpuset } from './cpuset.js';
-import { editable } from './dom.js';
+import type { EditableDocument } from './dom.js';
 import { pinLabel, readDomainPins, type CpuPin, type DomainPins, type NodePin, type PinKind } from './domain-pins.js';
 import type { Host } from './host.js';
 import { readOriginal, writeOriginal, type OriginalPin } from './metadata.js';
@@ -205,16 +204,15 @@ export function planFromOriginal(current: DomainPins, intent: Intent, host: Host
  * Apply changes repin made elsewhere (the hook's, to a saved definition) and
  * keep the document's record true to them, as a rewrite by the filter would.
  */
-export function applyOwnChanges(doc: Document, changes: readonly Change[]): Document {
+export function applyOwnChanges(doc: EditableDocument, changes: readonly Change[]): void {
   const pins = readDomainPins(doc);
   const original = readOriginal(doc);
-  applyChanges(editable(doc), changes);
-  if (original) writeOriginal(editable(doc), nextRecord(pins, readIntent(pins, original), changes), true);
-  return doc;
+  applyChanges(doc, changes);
+  if (original) writeOriginal(doc, nextRecord(pins, readIntent(pins, original), changes), true);
 }
 
 /** Record `original` in a document without a record, with what the document holds as the written values. */
-export function recordFirst(doc: Document, original: readonly OriginalPin[]): boolean {
+export function recordFirst(doc: EditableDocument, original: readonly OriginalPin[]): boolean {
   const pins = readDomainPins(doc);
-  return writeOriginal(editable(doc), nextRecord(pins, readIntent(pins, original), []));
+  return writeOriginal(doc, nextRecord(pins, readIntent(pins, original), []));
 }

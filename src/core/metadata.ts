@@ -2,9 +2,8 @@
 // and leaves it out of the ABI check, so a domain can carry its original
 // placement (written by repin the first time it changes the domain) and a
 // per-VM policy (set by `repin policy`, i.e. `virsh metadata`) wherever it goes.
-import type { Document, Element } from '@xmldom/xmldom';
 import { parseCpuset, printable } from './cpuset.js';
-import { childElements, selectElement, type EditableDocument, type EditableElement, type EditableNode, type XmlDocument, type XmlElement } from './dom.js';
+import { childElements, selectElement, type ElementOf, type EditableDocument, type EditableNode, type XmlDocument, type XmlElement } from './dom.js';
 import { ConfigError } from './errors.js';
 import { POLICIES, type Policy } from './plan.js';
 import type { PinKind } from './domain-pins.js';
@@ -46,10 +45,7 @@ export interface OriginalPin {
   readonly written?: string | null;
 }
 
-function metadataChildren(doc: Document): Element[];
-function metadataChildren(doc: EditableDocument): EditableElement[];
-function metadataChildren(doc: XmlDocument): XmlElement[];
-function metadataChildren(doc: XmlDocument): XmlElement[] {
+function metadataChildren<D extends XmlDocument>(doc: D): ElementOf<D>[] {
   const metadata = selectElement('/domain/metadata', doc);
   return metadata ? childElements(metadata) : [];
 }
@@ -71,10 +67,7 @@ const ENTRY = /^([a-z]+)(?:#(\d+))?=([^;=@#:]*)(?:@([a-z]+))?(?::([^;=@#:]*))?$/
 /** The written value of a released element. */
 const RELEASED = 'none';
 
-function recordElements(doc: Document): Element[];
-function recordElements(doc: EditableDocument): EditableElement[];
-function recordElements(doc: XmlDocument): XmlElement[];
-function recordElements(doc: XmlDocument): XmlElement[] {
+function recordElements<D extends XmlDocument>(doc: D): ElementOf<D>[] {
   return metadataChildren(doc).filter((e) => (e.namespaceURI ?? '').startsWith(ORIGINAL_FAMILY));
 }
 

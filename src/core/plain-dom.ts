@@ -5,6 +5,7 @@
 // comments elsewhere stay as they were); changed elements are written with
 // their untouched attributes as they were, and new ones in libvirt's style.
 import type { EditableDocument, EditableElement, EditableNode } from './dom.js';
+import { InternalError } from './errors.js';
 
 const escapeText = (value: string): string => value.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
 const escapeAttribute = (value: string, quote: string): string =>
@@ -145,7 +146,7 @@ export class PlainElement extends PlainNode implements EditableElement {
     const child = plain(node);
     child.parentNode?.removeChild(child);
     const next = before === null ? null : plain(before);
-    if (next !== null && next.parentNode !== this) throw new Error('insertBefore: not a child of this element');
+    if (next !== null && next.parentNode !== this) throw new InternalError('insertBefore: not a child of this element');
     const previous = next ? next.previousSibling : this.lastChild;
     child.parentNode = this;
     child.previousSibling = previous;
@@ -160,7 +161,7 @@ export class PlainElement extends PlainNode implements EditableElement {
 
   removeChild<T extends EditableNode>(node: T): T {
     const child = plain(node);
-    if (child.parentNode !== this) throw new Error('removeChild: not a child of this element');
+    if (child.parentNode !== this) throw new InternalError('removeChild: not a child of this element');
     if (child.previousSibling) child.previousSibling.nextSibling = child.nextSibling;
     else this.firstChild = child.nextSibling;
     if (child.nextSibling) child.nextSibling.previousSibling = child.previousSibling;
@@ -213,7 +214,7 @@ export class PlainElement extends PlainNode implements EditableElement {
 }
 
 function plain(node: EditableNode): PlainNode {
-  if (!(node instanceof PlainNode)) throw new Error('a plain tree takes only its own nodes');
+  if (!(node instanceof PlainNode)) throw new InternalError('a plain tree takes only its own nodes');
   return node;
 }
 

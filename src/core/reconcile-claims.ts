@@ -7,14 +7,14 @@ import { readDomainPins } from './domain-pins.js';
 import type { FilterResult } from './filter-plan.js';
 import type { Host } from './host.js';
 import { dedicatedCpusAfter } from './plan.js';
-import { parseDomainXml } from './xml.js';
+import { readDomain } from './read-domain.js';
 
 /** Per domain uuid: its name and the CPUs its saved definition pins a vCPU or the emulator to alone. */
 export type Claims = Map<string, { readonly name: string; readonly cpus: CpuSet }>;
 
 /** The dedicated CPUs of the saved definition a reconcile result leaves (its output, else its input). */
 export function claimOf(result: Pick<FilterResult, 'output' | 'pins'>): CpuSet {
-  const pins = result.output === undefined ? result.pins : readDomainPins(parseDomainXml(result.output));
+  const pins = result.output === undefined ? result.pins : readDomainPins(readDomain(result.output).doc);
   return CpuSet.of(dedicatedCpusAfter(pins.cpuPins, []));
 }
 

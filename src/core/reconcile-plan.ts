@@ -3,7 +3,6 @@
 // the hook recorded apply to the saved XML as they stand (same element, id
 // and old value), apply exactly those; else, for a guest running here, the
 // pins it runs with; otherwise plan afresh, around other guests' CPUs. Pure.
-import type { Document } from '@xmldom/xmldom';
 import type { Config } from './config.js';
 import { parseCpuset } from './cpuset.js';
 import { readDomainPins, type DomainPins } from './domain-pins.js';
@@ -14,7 +13,7 @@ import type { FilterResult } from './filter-plan.js';
 import type { Host } from './host.js';
 import type { Change, Plan, Policy } from './plan.js';
 import { applyOwnChanges, elementKey as key, recordFirst, recordOf } from './intent.js';
-import { parseDomainXml, serializeXml } from './xml.js';
+import { readDomain, type DomainTree } from './read-domain.js';
 
 /** Where the saved definition's changes came from. */
 export type ReconcileSource = 'recorded' | 'recorded+fresh' | 'live' | 'live+fresh' | 'fresh';
@@ -73,7 +72,7 @@ export function mergeChanges(first: readonly Change[], then: readonly Change[]):
 }
 
 export function planReconcile(xml: string, host: Host, config: Config, policy?: Policy, inputs: ReconcileInputs = {}): ReconcileResult {
-  const probe = readDomainPins(parseDomainXml(xml));
+  const probe = readDomainPins(readDomain(xml).doc);
   const here = hostWithoutDomain(host, probe.name);
   const fits = filterDomainXml(xml, here, config, policy);
   // Fits already, or refused: nothing of the recording can make it better.
@@ -91,7 +90,7 @@ export function planReconcile(xml: string, host: Host, config: Config, policy?: 
     }
   }
   if (inputs.live !== undefined) {
-    const changes = liveChanges(fresh.pins, readDomainPins(parseDomainXml(inputs.live)));
+    const changes = liveChanges(fresh.pins, readDomainPins(readDomain(inputs.live).doc));
     const found = changes.length > 0 ? fromChanges(xml, here, config, policy, fresh, changes, 'live') : undefined;
     if (found) return notes.length === 0 ? found : { ...found, plan: { ...found.plan, notes: [...notes.map((n) => `${n}: took the pins the guest runs with`), ...found.plan.notes] } };
   }
@@ -116,18 +115,20 @@ function freshAroundClaims(xml: string, here: Host, config: Config, policy: Poli
   const needed = new Set(fits.plan.changes.map(key));
   const changes = around.plan.changes.filter((c) => needed.has(key(c)));
   if (changes.length === around.plan.changes.length) return around;
-  const doc = applyOwnChanges(parseDomainXml(xml), changes);
-  recordFirst(doc, recordOf(fits.pins));
-  return { ...around, plan: { ...around.plan, changes }, output: serializeXml(doc) };
+  const tree = readDomain(xml);
+  applyOwnChanges(tree.doc, changes);
+  recordFirst(tree.doc, recordOf(fits.pins));
+  return { ...around, plan: { ...around.plan, changes }, output: tree.write() };
 }
 
 /** The saved XML with `changes` applied, and whatever still misfits planned afresh; undefined when that does not fit. */
 function fromChanges(xml: string, here: Host, config: Config, policy: Policy | undefined, fresh: FilterResult, changes: readonly Change[], source: 'recorded' | 'live'): ReconcileResult | undefined {
-  let doc: Document;
+  let tree: DomainTree;
   let candidate: string;
   try {
-    doc = applyOwnChanges(parseDomainXml(xml), changes);
-    candidate = serializeXml(doc);
+    tree = readDomain(xml);
+    applyOwnChanges(tree.doc, changes);
+    candidate = tree.write();
   } catch {
     return undefined;
   }
@@ -140,6 +141,6 @@ function fromChanges(xml: string, here: Host, config: Config, policy: Policy | u
   const merged = more ? mergeChanges(changes, after.plan.changes) : [...changes];
   const plan: Plan = { ...fresh.plan, outcome: 'rewritten', changes: merged, notes: after.plan.notes };
   // Nothing more to change: the candidate, with the original-placement record unless it has one already.
-  const output = after.output ?? (recordFirst(doc, original) ? serializeXml(doc) : candidate);
+  const output = after.output ?? (recordFirst(tree.doc, original) ? tree.write() : candidate);
   return { plan, pins: fresh.pins, output, shadow: fresh.shadow, source: more ? `${source}+fresh` : source };
 }

@@ -3,7 +3,8 @@
 // so every parser warning or error is turned into a refusal here.
 import { DOMParser, XMLSerializer, type Document, type Node } from '@xmldom/xmldom';
 import { printable } from './cpuset.js';
-import { editable, type EditableDocument } from './dom.js';
+import { editable } from './dom.js';
+import type { DomainTree } from './domain-tree.js';
 import { DomainXmlError } from './errors.js';
 import { MAX_XML_BYTES, MAX_XML_DEPTH, MAX_XML_ELEMENTS } from './xml-limits.js';
 
@@ -152,7 +153,8 @@ const INPUT_WITHIN: readonly (readonly [RegExp, string])[] = [
 /** Messages made of fixed words and the parser's own offset. */
 const AT_POSITION = /^[A-Za-z ,]+(?: "<!")?[A-Za-z ,]* at position \d+(?: is an xml declaration which is only at the start of the document)?$/;
 
-function redact(message: string): string {
+/** An xmldom complaint without any of the input it may quote (domain XML carries secrets). */
+export function redact(message: string): string {
   if (WHOLE_MESSAGES.has(message) || AT_POSITION.test(message)) return message;
   const prefix = INPUT_AFTER.exec(message);
   if (prefix) return `${prefix[1] ?? ''} (input not shown)`;
@@ -164,7 +166,8 @@ interface Locator {
   readonly columnNumber?: number;
 }
 
-const position = (context: unknown): string => {
+/** ` (line L, column C)` from xmldom's locator, when it has one. */
+export const position = (context: unknown): string => {
   const locator = (context as { locator?: Locator } | undefined)?.locator;
   return locator?.lineNumber === undefined ? '' : ` (line ${locator.lineNumber}, column ${locator.columnNumber ?? 0})`;
 };
@@ -197,6 +200,9 @@ export function parseDomainXml(text: string): Document {
   return doc;
 }
 
+/** xmldom's warning on U+FFFD: a character like any other; xmldom only guesses at a decoding problem. */
+export const isReplacementGuess = (message: string): boolean => message.startsWith('Unicode replacement character detected');
+
 /** Documents whose text may hold a CR: only these need serializeXml's per-node filter (~2 ms for 512 vCPUs). */
 const mayHoldCr = new WeakSet<Document>();
 
@@ -208,8 +214,7 @@ function parseOnce(text: string, locator: boolean): { doc?: Document; problem?: 
     normalizeLineEndings: (source) => source.replace(/\r\n?/g, '\n'),
     // Record the first complaint; xmldom itself throws on fatal errors.
     onError: (level, message, context) => {
-      // U+FFFD is a character like any other; xmldom only guesses at a decoding problem.
-      if (message.startsWith('Unicode replacement character detected')) return;
+      if (isReplacementGuess(message)) return;
       problem ??= `${level === 'warning' ? 'warning: ' : ''}${redact(message)}${position(context)}`;
     },
   });
@@ -231,10 +236,10 @@ const escapeText = (node: Node): Node | string =>
     ? (node.nodeValue ?? '').replace(/[<&>\r]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : '&#13;'))
     : node;
 
-/** The XML parsed, as the filter takes it (filter-plan.ts): the tree, and its serializer for a rewrite. */
-export function readDomainXml(text: string): { tree: EditableDocument; serialize: () => string } {
+/** The XML parsed by xmldom as a DomainTree (domain-tree.ts): for XML outside the plain reader's subset. */
+export function readXmldomDomain(text: string): DomainTree {
   const doc = parseDomainXml(text);
-  return { tree: editable(doc), serialize: () => serializeXml(doc) };
+  return { doc: editable(doc), write: () => serializeXml(doc) };
 }
 
 export function serializeXml(doc: Document): string {

@@ -3,6 +3,7 @@
 // uses; every other op returns 0 at once without reading stdin or loading
 // anything (a failing `reconnect` hook makes libvirt kill the running guest).
 import type { Io } from '../io/process-io.js';
+import { HOOK_EXIT } from './exit.js';
 import { isFilterCall } from './is-hook.js';
 
 /** When the hook's bundle had loaded (process.uptime() in ms). */
@@ -18,15 +19,15 @@ export async function hookMain(io: Io, marks?: StartMarks): Promise<number> {
     } catch {
       // a release hook never fails
     }
-    return 0;
+    return HOOK_EXIT.proceed;
   }
-  if (op === undefined || !isFilterCall(io.argv)) return 0;
+  if (op === undefined || !isFilterCall(io.argv)) return HOOK_EXIT.proceed;
   try {
     const { runFilter } = await import('./filter.js');
     return await runFilter(io, op, marks);
   } catch (error) {
     // Last resort: a fault outside the filter's own handling. Keep libvirt's XML.
     io.stderr.write(`repin: internal error, domain XML kept unchanged: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 0;
+    return HOOK_EXIT.proceed;
   }
 }

@@ -3,15 +3,14 @@
 // config onError (keep: print nothing, exit 0; fail: exit 1 with one line).
 import { DEFAULT_CONFIG, type Config } from '../core/config.js';
 import { CpuSet, printable } from '../core/cpuset.js';
-import { RepinError } from '../core/errors.js';
-import { filterTree, type FilterResult, type FilterTimings, type ReadXml } from '../core/filter-plan.js';
-import { readPlainXml } from '../core/plain-xml.js';
+import { readDomainOnDemand } from '../core/domain-tree.js';
+import { filterTree, type FilterResult, type FilterTimings } from '../core/filter-plan.js';
 import { isoTime } from '../core/iso-time.js';
 import { MAX_XML_BYTES } from '../core/xml-limits.js';
 import { configPath, loadConfig } from '../io/config-file.js';
-import { chooseHost } from '../io/host-source.js';
+import { hookHostSource, hostView } from '../io/host-view.js';
 import { record, type JournalEntry, type JournalOutcome } from '../io/journal.js';
-import { runDir, withLocalOccupancy } from '../io/local-occupancy.js';
+import { runDir } from '../io/local-occupancy.js';
 import { monotonicMs } from '../io/monotonic.js';
 import { isOutputCutShort, type Io } from '../io/process-io.js';
 import { loadReservations, RESERVATION_TTL_MS, saveReservations, withHostLock } from '../io/reservations.js';
@@ -19,6 +18,7 @@ import { dedicatedCpusAfter } from '../core/plan.js';
 import { readFdText, readText } from '../io/read-input.js';
 import { writeReconcileRequest } from '../io/spool.js';
 import type { StartMarks } from './entry.js';
+import { describeFault, filterExit, type FilterEnd } from './exit.js';
 
 function oneLine(text: string): string {
   return printable(text.replace(/\s+/g, ' '), 600);
@@ -51,22 +51,20 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
     lap('config');
     xml = io.stdinFd === undefined ? await readText(io.stdin, MAX_XML_BYTES, 'domain XML on stdin') : readFdText(io.stdinFd, MAX_XML_BYTES, 'domain XML on stdin');
     lap('read');
-    const host = chooseHost({ host: io.env.REPIN_HOST, hostRoot: io.env.REPIN_HOST_ROOT }, io.fsRoot);
+    const view = hostView(hookHostSource(io.env), io.fsRoot, io.env);
+    const host = view.read();
     lap('host');
-    const input = xml;
-    // XML as libvirt writes it is read and rewritten by plain-xml.ts; only other XML loads xmldom (xml.ts).
-    const plain = readPlainXml(input);
-    const read: ReadXml = plain ? { tree: plain } : (await import('../core/xml.js')).readDomainXml(input);
+    // XML as libvirt writes it never loads xmldom (domain-tree.ts).
+    const tree = await readDomainOnDemand(xml);
     lap('parse');
     const dir = runDir(io.env);
-    const root = io.env.REPIN_HOST_ROOT ?? io.fsRoot;
     // Occupancy, plan and reservation under one host-wide lock: concurrent arrivals get disjoint CPUs.
     result = withHostLock(dir, (locked) => {
       lap('lock');
-      const planned = filterTree(read, host, config, undefined, {
+      const planned = filterTree(tree, host, config, undefined, {
         clock: monotonicMs,
         timings,
-        enrichHost: (pins, base) => (base.occupancy ? base : withLocalOccupancy(root, dir, pins, base)),
+        ...(view.withOthers ? { enrichHost: view.withOthers } : {}),
       });
       last = monotonicMs();
       if (locked && planned.plan.outcome !== 'refused') reserve(dir, planned, host.usable);
@@ -78,23 +76,23 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
   }
 
   let outcome: JournalOutcome;
-  let code = 0;
+  let end: FilterEnd;
   let print: string | undefined;
   if (fault !== undefined || !result) {
     outcome = 'error';
-    if (config.onError === 'fail') {
-      io.stderr.write(`repin: ${op} of ${printable(domainArg)} failed: ${oneLine(describe(fault))}\n`);
-      code = 1;
-    }
+    end = 'fault';
+    if (config.onError === 'fail') io.stderr.write(`repin: ${op} of ${printable(domainArg)} failed: ${oneLine(describeFault(fault))}\n`);
   } else if (result.shadow) {
     outcome = 'shadow';
+    end = 'kept';
   } else if (result.plan.outcome === 'refused') {
     outcome = 'refused';
+    end = 'refused';
     io.stderr.write(`repin: ${printable(result.plan.domain.name)}: ${oneLine(result.plan.refusal ?? 'refused')}\n`);
-    code = 1;
   } else {
     outcome = result.plan.outcome;
     print = result.output;
+    end = print === undefined ? 'kept' : 'printed';
   }
   // One write of the complete document: libvirt (or the next qemu.d script) sees all or nothing.
   if (print !== undefined) {
@@ -109,10 +107,11 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
       // Exit 0 would be no safer: the half document is what libvirt would use.
       fault = error;
       outcome = 'error';
-      code = 1;
+      end = 'cut-short';
       io.stderr.write(`repin: ${op} of ${printable(domainArg)}: ${error.message}; exit 1, libvirt fails the ${op}\n`);
     }
   }
+  const code = filterExit(end, config.onError);
   lap('print');
 
   const entry: JournalEntry = {
@@ -126,7 +125,7 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
     durationMs: Math.round((monotonicMs() - started) * 100) / 100,
     ...(result?.plan.refusal ? { refusal: result.plan.refusal } : {}),
     ...(result?.plan.skipped ? { skipped: result.plan.skipped } : {}),
-    ...(fault !== undefined ? { error: oneLine(describe(fault)) } : {}),
+    ...(fault !== undefined ? { error: oneLine(describeFault(fault)) } : {}),
     ...(result && result.plan.notes.length > 0 ? { notes: result.plan.notes } : {}),
   };
   if (op === 'migrate' && result && (outcome === 'rewritten' || (outcome === 'shadow' && result.plan.changes.length > 0))) {
@@ -134,7 +133,7 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
     try {
       writeReconcileRequest(io.env.REPIN_SPOOL_DIR ?? config.spoolDir, { uuid: result.pins.uuid, name: result.pins.name, time: entry.time, changes: [...result.plan.changes] });
     } catch (error) {
-      io.stderr.write(`repin: reconcile request not written (${oneLine(describe(error))}); run repin reconcile --all later\n`);
+      io.stderr.write(`repin: reconcile request not written (${oneLine(describeFault(error))}); run repin reconcile --all later\n`);
     }
   }
   lap('spool');
@@ -142,7 +141,7 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
     const dir = io.env.REPIN_JOURNAL_DIR ?? config.journal.dir;
     record({ ...config.journal, dir }, entry, xml);
   } catch (error) {
-    io.stderr.write(`repin: journal not written (${oneLine(describe(error))}); the filter result stands\n`);
+    io.stderr.write(`repin: journal not written (${oneLine(describeFault(error))}); the filter result stands\n`);
   }
   lap('journal');
   if (io.env.REPIN_TIMING === '1') {
@@ -166,10 +165,4 @@ function reserve(dir: string, result: FilterResult, usable: CpuSet): void {
   } catch {
     // a reservation is an optimisation for concurrent arrivals; never fail a migration over it
   }
-}
-
-function describe(error: unknown): string {
-  if (error instanceof RepinError || isOutputCutShort(error)) return error.message;
-  if (error instanceof Error) return `internal error: ${error.message}`;
-  return String(error);
 }

@@ -1,6 +1,6 @@
 // libvirt runs <hooks dir>/qemu and every file in <hooks dir>/qemu.d/.
-// Kept tiny and free of imports beyond node:path: src/main.ts asks these two
-// questions before anything else of repin is compiled.
+// Kept tiny and free of imports beyond node:path: src/bundle/hook.ts asks the
+// second question before anything else of repin is compiled.
 import { basename, dirname } from 'node:path';
 
 /** Ops whose `begin` is a filter: libvirt uses the hook's stdout as the domain XML. */

@@ -5,6 +5,7 @@
 // (they could have planted files in it). Group/other read bits an operator
 // added are taken away again.
 import { closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync } from 'node:fs';
+import { UnsafePath } from '../core/errors.js';
 import { kindOf } from './regular-file.js';
 
 export function ensurePrivateDir(dir: string): void {
@@ -20,8 +21,8 @@ export function ensurePrivateDir(dir: string): void {
     // fstat and fchmod on the open directory: nothing can swap it for a link in between.
     const stat = fstatSync(fd);
     const uid = process.getuid?.();
-    if (uid !== undefined && stat.uid !== uid) throw new Error(`${dir} is owned by uid ${stat.uid}, not ${uid}; refused`);
-    if ((stat.mode & 0o022) !== 0) throw new Error(`${dir} is writable by group or others (mode ${(stat.mode & 0o777).toString(8)}); refused`);
+    if (uid !== undefined && stat.uid !== uid) throw new UnsafePath(`${dir} is owned by uid ${stat.uid}, not ${uid}; refused`);
+    if ((stat.mode & 0o022) !== 0) throw new UnsafePath(`${dir} is writable by group or others (mode ${(stat.mode & 0o777).toString(8)}); refused`);
     if ((stat.mode & 0o777) !== 0o700) fchmodSync(fd, 0o700);
   } finally {
     closeSync(fd);
@@ -38,5 +39,5 @@ function refusal(dir: string, error: unknown): Error {
   } catch {
     // a parent is a file: lstat fails the same way
   }
-  return new Error(`${dir} is not a real directory (${kind}); refused`, { cause: error });
+  return new UnsafePath(`${dir} is not a real directory (${kind}); refused`, { cause: error });
 }

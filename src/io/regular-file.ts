@@ -2,6 +2,7 @@
 // critical path, so a FIFO must not block the open (or the read), a planted
 // symlink must not redirect it and a file another user made must not be trusted.
 import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { UnsafePath } from '../core/errors.js';
 
 export interface RegularFileOptions {
   /** Mode for a file the open creates. */
@@ -22,8 +23,8 @@ export function kindOf(stat: Stats): string {
   return stat.isFile() ? 'a file' : 'not a file';
 }
 
-function notRegular(path: string, kind: string, cause?: unknown): Error {
-  return Object.assign(new Error(`${path} is not a regular file (${kind}); refused`, { cause }), { code: 'EFTYPE' });
+function notRegular(path: string, kind: string, cause?: unknown): UnsafePath {
+  return new UnsafePath(`${path} is not a regular file (${kind}); refused`, { cause });
 }
 
 /**
@@ -51,7 +52,7 @@ export function openRegularFile(path: string, flags: number, options: RegularFil
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw notRegular(path, kindOf(stat));
     if (options.owner !== undefined && stat.uid !== options.owner) {
-      throw Object.assign(new Error(`${path} is owned by uid ${stat.uid}, not ${options.owner}; refused`), { code: 'EPERM' });
+      throw new UnsafePath(`${path} is owned by uid ${stat.uid}, not ${options.owner}; refused`);
     }
     return fd;
   } catch (error) {

@@ -6,15 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { printable } from '../core/cpuset.js';
-import { RepinError } from '../core/errors.js';
+import { VirshError } from '../core/errors.js';
 import { MAX_XML_BYTES } from '../core/xml-limits.js';
 
 export const DEFAULT_CONNECT = 'qemu:///system';
-
-/** virsh failed, timed out or could not be run; the message names the command and libvirt's words. */
-export class VirshError extends RepinError {
-  override name = 'VirshError';
-}
 
 export interface VirshOptions {
   /** libvirt URI for `--connect`. */

@@ -10,7 +10,8 @@ import type { Host } from '../../src/core/host.js';
 import type { Policy } from '../../src/core/plan.js';
 import { applyOwnChanges } from '../../src/core/intent.js';
 import { ORIGINAL_NS, ORIGINAL_NS_V2, readOriginal, type OriginalPin } from '../../src/core/metadata.js';
-import { parseDomainXml, serializeXml } from '../../src/core/xml.js';
+import { readDomain } from '../../src/core/read-domain.js';
+import { parseDomainXml } from '../../src/core/xml.js';
 import { makeHost } from '../support/gen-domain.js';
 import { doubleQuoted } from '../support/quotes.js';
 
@@ -157,7 +158,9 @@ describe('intent record: a pin changed since repin wrote it is the new intent', 
 
   it('changes applied from elsewhere (reconcile applying the hook’s) are noted as repin’s, not taken as the operator’s', () => {
     const live = filterDomainXml(onB, hostC, config);
-    const saved = serializeXml(applyOwnChanges(parseDomainXml(onB), live.plan.changes));
+    const tree = readDomain(onB);
+    applyOwnChanges(tree.doc, live.plan.changes);
+    const saved = tree.write();
     expect(recorded(saved)).to.deep.equal(recorded(live.output ?? ''));
     expect(filterDomainXml(saved, hostC, config).plan.outcome).to.equal('unchanged');
   });

@@ -3,7 +3,7 @@
 // libvirt would drop (it keeps the first element per namespace).
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { XMLSerializer, type Document } from '@xmldom/xmldom';
+import { XMLSerializer, type Document, type Node as XmlNode } from '@xmldom/xmldom';
 import { parseConfig } from '../../src/core/config.js';
 import { childElements, editable, selectElement } from '../../src/core/dom.js';
 import { filterDomainXml } from '../../src/core/filter.js';
@@ -18,7 +18,7 @@ const withRecord = (record: string): string => PINNED.replace('</metadata>', `  
 const records = (doc: Document): string[] =>
   childElements(selectElement('/domain/metadata', doc) ?? doc.createElement('none'))
     .filter((e) => (e.namespaceURI ?? '').startsWith('urn:repin:original:'))
-    .map((e) => new XMLSerializer().serializeToString(e));
+    .map((e) => new XMLSerializer().serializeToString(e as unknown as XmlNode));
 
 const unreadable: [string, string][] = [
   ['an entry kind a newer repin writes', `<repin:original xmlns:repin='${ORIGINAL_NS}'>vcpupin#0=20;cachetune#0=20-23;</repin:original>`],

@@ -16,9 +16,13 @@ import { POLICIES } from '../../src/core/plan.js';
 import { writePlainXml } from '../../src/core/plain-dom.js';
 import { readPlainXml } from '../../src/core/plain-xml.js';
 import { MAX_XML_ELEMENTS } from '../../src/core/xml-limits.js';
-import { parseDomainXml, readDomainXml } from '../../src/core/xml.js';
+import { parseDomainXml, readXmldomDomain } from '../../src/core/xml.js';
 import { arbDomainSpec, arbHost, domainXml } from '../support/gen-domain.js';
+import { CaseTally } from '../support/case-tally.js';
 import { canonicalXml } from '../support/xml-compare.js';
+
+/** Of 2000 spliced documents, how many the plain reader must read and so compare with xmldom (measured: 150-185). */
+const MIN_SPLICED_READ = 100;
 
 const DOMAIN = (body: string): string => `<domain type='kvm'>\n  <name>d</name>\n  <vcpu placement='static'>2</vcpu>\n${body}\n</domain>\n`;
 
@@ -54,8 +58,8 @@ function filterBoth(xml: string, host: Host, policy?: (typeof POLICIES)[number],
   const plain = readPlainXml(xml);
   expect(plain, 'in the subset').to.not.equal(undefined);
   if (!plain) return;
-  const viaPlain = filterTree({ tree: plain }, host, config, policy);
-  const viaXmldom = filterTree(readDomainXml(xml), host, config, policy);
+  const viaPlain = filterTree({ doc: plain, write: () => writePlainXml(plain) }, host, config, policy);
+  const viaXmldom = filterTree(readXmldomDomain(xml), host, config, policy);
   const { output: plainOut, ...plainRest } = viaPlain;
   const { output: domOut, ...domRest } = viaXmldom;
   expect(plainRest).to.deep.equal(domRest);
@@ -145,7 +149,7 @@ describe('plain XML: the reader for XML as libvirt writes it', () => {
     const tree = readPlainXml(xml);
     expect(tree).to.not.equal(undefined);
     if (!tree) return;
-    const result = filterTree({ tree }, host, parseConfig({}), 'remap');
+    const result = filterTree({ doc: tree, write: () => writePlainXml(tree) }, host, parseConfig({}), 'remap');
     expect(result.plan.outcome).to.equal('rewritten');
     const want = xml
       .replace("  <name>odd</name>\n", "  <name>odd</name>\n  <metadata>\n    <repin:original xmlns:repin='urn:repin:original:3'>\n      vcpupin#0=20:0;\n      vcpupin#1=21:2;\n      emulatorpin=1;\n    </repin:original>\n  </metadata>\n")
@@ -195,7 +199,7 @@ describe('plain XML: the reader for XML as libvirt writes it', () => {
           const xml = domainXml(spec);
           const tree = readPlainXml(xml);
           if (!tree) return;
-          const output = filterTree({ tree }, host, DEFAULT_CONFIG, policy).output ?? xml;
+          const output = filterTree({ doc: tree, write: () => writePlainXml(tree) }, host, DEFAULT_CONFIG, policy).output ?? xml;
           const lines = output.split('\n');
           let at = 0;
           for (const line of xml.split('\n').filter((l) => !PIN_LINE.test(l))) {
@@ -209,15 +213,18 @@ describe('plain XML: the reader for XML as libvirt writes it', () => {
     });
   });
 
-  it('is never more permissive than xmldom: with markup spliced in anywhere, what it reads xmldom reads the same', () => {
+  it('is never more permissive than xmldom: with markup spliced in anywhere, what it reads xmldom reads the same', function () {
+    const tally = new CaseTally();
     const base = readFileSync('examples/smt-numa.xml', 'utf8');
     const fragments = ['<', '>', '&', '&amp;', '&#38;', '&x;', "'", '"', '=', '/', '</a>', '<a>', '<a/>', '<!--', '-->', '<![CDATA[', ']]>', '<?', '?>', ' ', '\t', '\n', '\r', 'x:', 'xmlns:x="u" ', ':', '\u0000', '\ud800', '\u{1f600}', '\u00e9'];
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(base.length), fc.constantFrom(...fragments)), { minLength: 1, maxLength: 3 }), (edits) => {
         let xml = base;
         for (const [at, fragment] of edits) xml = xml.slice(0, at % (xml.length + 1)) + fragment + xml.slice(at % (xml.length + 1));
+        tally.generatedOne();
         const plain = readPlainXml(xml);
         if (!plain) return;
+        tally.checkedOne();
         const dom = parseDomainXml(xml); // throws, failing the property, if xmldom refuses it
         if (dom.documentElement) sameTree(dom.documentElement, plain.documentElement);
         expect(readings(plain)).to.deep.equal(readings(dom));
@@ -225,5 +232,7 @@ describe('plain XML: the reader for XML as libvirt writes it', () => {
       }),
       { numRuns: 2000 },
     );
+    // Most splices leave the subset or break the XML (then xmldom decides alone); those that stay in it are the point.
+    tally.expectAtLeast(MIN_SPLICED_READ, this);
   });
 });

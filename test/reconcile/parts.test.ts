@@ -142,7 +142,17 @@ describe('reconcile parts', () => {
       const result = planReconcile(source, small, config, undefined, { recorded });
       expect(result.source).to.equal('recorded');
       expect(result.plan.changes).to.deep.equal(recorded);
-      expect(result.output).to.include('<vcpupin vcpu="0" cpuset="7"/>');
+      expect(result.output).to.include("<vcpupin vcpu='0' cpuset='7'/>");
+    });
+
+    it('writes the saved XML back as it came but for the changes, whichever way it planned (readDomain)', () => {
+      const recorded = live.plan.changes;
+      const viaRecord = planReconcile(source, small, config, undefined, { recorded });
+      const fresh = planReconcile(source, small, config);
+      expect([viaRecord.source, fresh.source]).to.deep.equal(['recorded', 'fresh']);
+      // Both are the plain reader's output: the same bytes as the hook's live rewrite.
+      expect(viaRecord.output).to.equal(live.output);
+      expect(fresh.output).to.equal(live.output);
     });
 
     it('the saved definition gets the original-placement record the hook wrote live: the pins from before the changes', () => {

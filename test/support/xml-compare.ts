@@ -1,7 +1,8 @@
 // Structural comparison of XML documents: insignificant whitespace between
 // elements is ignored, attribute order does not matter, everything else does
 // (comments, CDATA, namespaces, text).
-import { DOMParser, type Node, type Element } from '@xmldom/xmldom';
+import type { Node, Element } from '@xmldom/xmldom';
+import { parseXml } from '../../src/core/xml-any.js';
 
 function canon(node: Node, out: string[], depth: number): void {
   const pad = '  '.repeat(depth);
@@ -40,7 +41,7 @@ function canon(node: Node, out: string[], depth: number): void {
 
 /** A canonical text form of an XML document for structural comparison. */
 export function canonicalXml(xml: string): string {
-  const doc = new DOMParser().parseFromString(xml, 'text/xml');
+  const doc = parseXml(xml);
   const out: string[] = [];
   canon(doc, out, 0);
   return out.join('\n');

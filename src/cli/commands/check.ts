@@ -3,7 +3,8 @@ import type { CommandModule } from 'yargs';
 import { filterDomainXml } from '../../core/filter.js';
 import { changeLabel } from '../../core/plan.js';
 import type { Io } from '../../io/process-io.js';
-import { EXIT, ExitCode } from '../exit.js';
+import { ExitCode } from '../../core/errors.js';
+import { EXIT } from '../exit.js';
 import { readDomainInput } from '../input.js';
 import { resolvePlanning, withPlanningOptions, type PlanningArgs } from '../options.js';
 

@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { hookMain } from '../../hook/entry.js';
 import type { Io } from '../../io/process-io.js';
-import { ExitCode } from '../exit.js';
+import { ExitCode } from '../../core/errors.js';
 
 interface Args {
   domain: string;

@@ -3,12 +3,10 @@ import type { CommandModule } from 'yargs';
 import { hostToProfile } from '../../core/host-json.js';
 import { hostname } from 'node:os';
 import { printable } from '../../core/cpuset.js';
-import { chooseHost } from '../../io/host-source.js';
-import { runDir, withLocalOccupancy } from '../../io/local-occupancy.js';
+import { hostView } from '../../io/host-view.js';
 import type { Io } from '../../io/process-io.js';
 import { renderHostMap } from '../host-map.js';
-import { guestCpusetOutside } from '../outside.js';
-import type { PlanningArgs } from '../options.js';
+import { hostSourceOf, type PlanningArgs } from '../options.js';
 
 interface Args extends Pick<PlanningArgs, 'host' | 'host-root' | 'host-cpus'> {
   json?: boolean;
@@ -27,10 +25,10 @@ export function hostCommand(io: Io): CommandModule<object, Args> {
         .option('host-root', { type: 'string', describe: 'read sys/ and proc/ under this directory' })
         .option('host-cpus', { type: 'string', describe: 'a flat host of these CPUs' }),
     handler: (args) => {
-      let host = chooseHost({ host: args.host, hostRoot: args['host-root'], hostCpus: args['host-cpus'] }, io.fsRoot, guestCpusetOutside(io));
-      if (args.host === undefined && args['host-cpus'] === undefined) {
-        host = withLocalOccupancy(args['host-root'] ?? io.fsRoot, runDir(io.env), { uuid: '', name: '' }, host);
-      }
+      const view = hostView(hostSourceOf(args, io), io.fsRoot, io.env);
+      let host = view.read();
+      // Every other guest counts: the map is drawn for no domain in particular.
+      if (view.withOthers) host = view.withOthers({ uuid: '', name: '' }, host);
       if (args.name !== undefined) host = { ...host, name: args.name };
       else if (args.host === undefined && args['host-cpus'] === undefined) host = { ...host, name: hostname() };
       if (args.json) {

@@ -1,12 +1,12 @@
 // `repin policy VM [POLICY]`: show or set a domain's own policy, stored in its
 // metadata so it travels with the VM. Uses virsh — a normal command, never the hook.
-import { DOMParser } from '@xmldom/xmldom';
 import type { CommandModule } from 'yargs';
 import { ConfigError } from '../../core/errors.js';
 import type { DomainOverride } from '../../core/config.js';
 import { parsePolicyElement, POLICY_NS } from '../../core/metadata.js';
 import { POLICIES, type Policy } from '../../core/plan.js';
 import { parseCpuset } from '../../core/cpuset.js';
+import { parseXml } from '../../core/xml-any.js';
 import type { Io } from '../../io/process-io.js';
 import { DEFAULT_CONNECT, virsh } from '../../io/virsh.js';
 
@@ -20,7 +20,12 @@ interface Args {
 }
 
 function describeElement(xml: string): string {
-  const element = new DOMParser().parseFromString(xml, 'text/xml').documentElement;
+  let element;
+  try {
+    element = parseXml(xml).documentElement;
+  } catch (error) {
+    return `(unreadable metadata: ${error instanceof Error ? error.message : String(error)})`;
+  }
   if (!element) return '(unreadable metadata)';
   const o = parsePolicyElement(element, 'domain metadata');
   const parts = [`policy ${o.policy ?? '(config default)'}`];
@@ -33,10 +38,10 @@ function describeElement(xml: string): string {
 /** The domain's policy as stored; an unreadable one is replaced (said on stderr), not kept. */
 async function currentPolicy(domain: string, read: () => Promise<string | undefined>, io: Io): Promise<DomainOverride> {
   const xml = await read();
-  const element = xml ? new DOMParser().parseFromString(xml, 'text/xml').documentElement : null;
-  if (!element) return {};
+  if (!xml) return {};
   try {
-    return parsePolicyElement(element, 'domain metadata');
+    const element = parseXml(xml).documentElement;
+    return element ? parsePolicyElement(element, 'domain metadata') : {};
   } catch (error) {
     io.stderr.write(`repin: ${domain}: its stored policy is unreadable (${error instanceof Error ? error.message : String(error)}); replacing it\n`);
     return {};
@@ -83,7 +88,7 @@ export function policyCommand(io: Io): CommandModule<object, Args> {
         try {
           attrs.push(`${attr}="${parseCpuset(value, `--${flag}`).toString()}"`);
         } catch (error) {
-          throw new ConfigError(error instanceof Error ? error.message : String(error));
+          throw new ConfigError(error instanceof Error ? error.message : String(error), { cause: error });
         }
       }
       const xml = `<policy ${attrs.join(' ')}/>`;

@@ -7,23 +7,22 @@ import type { Argv, CommandModule } from 'yargs';
 import type { Config } from '../../core/config.js';
 import { printable } from '../../core/cpuset.js';
 import { readDomainPins, type DomainPins } from '../../core/domain-pins.js';
-import { ConfigError, RepinError } from '../../core/errors.js';
+import { ExitCode, RepinError, UsageError, VirshError } from '../../core/errors.js';
 import type { Host } from '../../core/host.js';
 import type { Change, Policy } from '../../core/plan.js';
 import { claimOf, type Claims } from '../../core/reconcile-claims.js';
 import { planReconcile, type ReconcileResult } from '../../core/reconcile-plan.js';
 import { backoffDelay, expiresAt, parseDuration } from '../../core/reconcile-wait.js';
 import { configPath, loadConfig } from '../../io/config-file.js';
-import { chooseHost } from '../../io/host-source.js';
+import { hookHostSource, hostView } from '../../io/host-view.js';
 import { record, type JournalOutcome, type JournalTarget } from '../../io/journal.js';
-import { runDir, withLocalOccupancy } from '../../io/local-occupancy.js';
 import { acquireLock } from '../../io/lock.js';
 import type { Io } from '../../io/process-io.js';
 import { hasYoungTemps, listRequests, removeRequest, removeStaleTemps, setAsideStrays, type ReconcileRequest } from '../../io/spool.js';
-import { DEFAULT_CONNECT, virsh, VirshError, type Virsh } from '../../io/virsh.js';
-import { parseDomainXml } from '../../core/xml.js';
-import { EXIT, ExitCode } from '../exit.js';
-import { withPlanningOptions, type PlanningArgs } from '../options.js';
+import { DEFAULT_CONNECT, virsh, type Virsh } from '../../io/virsh.js';
+import { readDomain } from '../../core/read-domain.js';
+import { EXIT } from '../exit.js';
+import { hostSourceOf, withPlanningOptions, type PlanningArgs } from '../options.js';
 import { guestCpusetOutside } from '../outside.js';
 import { renderPlan } from '../render-plan.js';
 
@@ -109,7 +108,7 @@ function note(run: Run, outcome: JournalOutcome, domain: { name: string; uuid: s
  * pins, fitted by the hook on arrival, are what it should start with next time.
  */
 async function planSaved(run: Run, uuid: string, xml: string, request: ReconcileRequest | undefined): Promise<ReconcileResult> {
-  const host = run.occupied(readDomainPins(parseDomainXml(xml)), run.host());
+  const host = run.occupied(readDomainPins(readDomain(xml).doc), run.host());
   const inputs = { claims: run.claims, ...(request ? { recorded: request.changes } : {}) };
   const result = planReconcile(xml, host, run.config, run.policy, inputs);
   if (result.plan.outcome !== 'rewritten' || result.source !== 'fresh') return result;
@@ -287,7 +286,7 @@ async function runPending(run: Run, waitMs: number, spoolDir: string): Promise<v
 async function claimSaved(run: Run, uuids: readonly string[]): Promise<void> {
   for (const uuid of uuids) {
     try {
-      const pins = readDomainPins(parseDomainXml(await run.virsh.dumpInactiveXml(uuid)));
+      const pins = readDomainPins(readDomain(await run.virsh.dumpInactiveXml(uuid)).doc);
       if (!run.claims.has(uuid)) run.claims.set(uuid, { name: pins.name, cpus: claimOf({ pins }) });
     } catch {
       // reconcileDomain reads it again and reports what is wrong
@@ -311,30 +310,26 @@ export function reconcileCommand(io: Io): CommandModule<object, Args> {
         .option('lock', { type: 'string', describe: 'lock file (default: <spool-dir>.lock)' })
         .option('lock-wait', { type: 'string', describe: 'how long to wait for another run to finish (default: --wait; 0 = exit at once)' })
         .check((a) => {
-          if (!a.pending && !a.all) throw new ConfigError('name what to reconcile: --pending, --all or both');
+          if (!a.pending && !a.all) throw new UsageError('name what to reconcile: --pending, --all or both');
           return true;
         }),
     handler: async (args) => {
       const waitMs = parseDuration(args.wait, '--wait');
       const config = loadConfig(configPath(io.env, args.config), { mustExist: args.config !== undefined });
       const explicitHost = args.host !== undefined || args['host-root'] !== undefined || args['host-cpus'] !== undefined;
-      // Without a --host option, plan against the same host the hook used.
-      const choice = explicitHost
-        ? { host: args.host, hostRoot: args['host-root'], hostCpus: args['host-cpus'] }
-        : { host: io.env.REPIN_HOST, hostRoot: io.env.REPIN_HOST_ROOT };
-      // A systemd service, not the daemon's child: guests' cgroup as the hook sees it.
-      const outside = guestCpusetOutside(io);
-      const host = chooseHost(choice, io.fsRoot, outside);
+      // Without a --host option, plan against the same host the hook used, with other guests' CPUs
+      // as the hook reads them; as a systemd service, not the daemon's child, with the guests'
+      // cgroup as the hook sees it.
+      const view = hostView(explicitHost ? hostSourceOf(args, io) : { ...hookHostSource(io.env), guestCpuset: guestCpusetOutside(io) }, io.fsRoot, io.env);
+      const host = view.read();
       const spoolDir = args['spool-dir'] ?? config.spoolDir;
-      // Other guests' occupancy as the hook reads it, on this machine or a --host-root tree.
-      const local = args.host === undefined && args['host-cpus'] === undefined;
-      const root = (explicitHost ? args['host-root'] : io.env.REPIN_HOST_ROOT) ?? io.fsRoot;
-      const occupied = (pins: DomainPins, base: Host): Host => (local && !base.occupancy ? withLocalOccupancy(root, runDir(io.env), pins, base) : base);
+      const { withOthers } = view;
+      const occupied = (pins: DomainPins, base: Host): Host => (withOthers ? withOthers(pins, base) : base);
       const run: Run = {
         io,
         virsh: virsh({ connect: args.connect, timeoutMs: parseDuration(args['virsh-timeout'], '--virsh-timeout'), env: io.env }),
         config,
-        host: explicitHost ? () => host : () => chooseHost(choice, io.fsRoot, outside),
+        host: explicitHost ? () => host : view.read,
         occupied,
         claims: new Map(),
         ...(args.policy ? { policy: args.policy } : {}),
