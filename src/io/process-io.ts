@@ -57,8 +57,9 @@ const DRAIN_WAIT_MS = 10_000;
 
 /**
  * A write that failed after part of the text had reached the reader: what it
- * got is not whole. Told by its code, not a class: the bundle's stub (which
- * makes the sinks) and the hook payload each carry a copy of this module.
+ * got is not whole. Told by its code, not a class: the tests load the hook's
+ * filter through a dynamic import, which under mocha + tsx can be another
+ * module instance than the test's own, and a class would not match across them.
  */
 export interface OutputCutShort extends Error {
   readonly code: 'REPIN_OUTPUT_CUT_SHORT';
