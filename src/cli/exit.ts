@@ -8,6 +8,8 @@ export const EXIT = {
   no: 1,
   /** Bad usage, config, input or host description. */
   error: 2,
+  /** `check`: another manager owns the domain's pins (manageForeign off), so repin leaves it alone and judges nothing. */
+  leftAlone: 3,
   /** A bug or an environment fault. */
   internal: 70,
 } as const;

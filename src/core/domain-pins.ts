@@ -53,6 +53,8 @@ export interface DomainPins {
   readonly memoryDevices?: number;
   /** Elements whose placement numad decides (`placement='auto'`): repin writes no set into them. */
   readonly autoPlaced?: readonly ('vcpu' | 'numatune')[];
+  /** `<vcpupin vcpu=N>` ids with N at or past the vCPU count: libvirt ignores those elements, so repin plans without them. */
+  readonly ignoredVcpupins?: readonly number[];
 }
 
 /**
@@ -131,7 +133,13 @@ function readCells(doc: Document): GuestCell[] {
   });
 }
 
-function readCpuPins(doc: Document): CpuPin[] {
+/**
+ * The CPU pins libvirt uses. A vcpupin naming a vCPU the domain lacks is
+ * skipped before its cpuset is read, as libvirt's parser does
+ * (virDomainVcpuPinDefParseXML: "Ignoring vcpupin for missing vcpus"); its id
+ * goes to `ignored`.
+ */
+function readCpuPins(doc: Document, vcpus: number, ignored: number[]): CpuPin[] {
   const pins: CpuPin[] = [];
   const vcpu = selectElement('/domain/vcpu', doc);
   if (vcpu?.hasAttribute('cpuset') && vcpu.getAttribute('placement') !== 'auto') {
@@ -148,6 +156,10 @@ function readCpuPins(doc: Document): CpuPin[] {
   ] as const) {
     for (const element of childElements(cputune, name)) {
       const id = idAttr ? intAttr(element, idAttr, name) : undefined;
+      if (kind === 'vcpupin' && id !== undefined && id >= vcpus) {
+        ignored.push(id);
+        continue;
+      }
       const key = `${kind}/${id}`;
       if (seen.has(key)) throw new DomainXmlError(`${pinLabel({ kind, id })} appears twice`);
       seen.add(key);
@@ -219,12 +231,8 @@ export function readDomainPins(doc: Document): DomainPins {
   const topology = selectElement('/domain/cpu/topology', doc);
   const threadsText = topology?.getAttribute('threads') ?? '1';
   const threads = /^\d{1,4}$/.test(threadsText) && Number(threadsText) > 0 ? Number(threadsText) : 1;
-  const cpuPins = readCpuPins(doc);
-  for (const pin of cpuPins) {
-    if (pin.kind === 'vcpupin' && (pin.id ?? 0) >= vcpus) {
-      throw new DomainXmlError(`vcpupin vcpu=${pin.id}: the domain has only ${vcpus} vCPUs`);
-    }
-  }
+  const ignoredVcpupins: number[] = [];
+  const cpuPins = readCpuPins(doc, vcpus, ignoredVcpupins);
   const autoPlaced = (['vcpu', 'numatune'] as const).filter(
     (element) => selectElement(element === 'vcpu' ? '/domain/vcpu' : '/domain/numatune/memory', doc)?.getAttribute('placement') === 'auto',
   );
@@ -239,6 +247,7 @@ export function readDomainPins(doc: Document): DomainPins {
     iothreadIds: readIothreadIds(doc),
     memoryDevices: selectElements('/domain/devices/memory', doc).length,
     autoPlaced,
+    ...(ignoredVcpupins.length > 0 ? { ignoredVcpupins } : {}),
   };
 }
 

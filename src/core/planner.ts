@@ -46,5 +46,21 @@ export function planDomain(pins: DomainPins, host: Host, options: PlanOptions, p
     }
   }
   if (refusal !== undefined) changes = [];
+  notes = [...readingNotes(pins), ...notes];
   return { domain, policy: options.policy, outcome: planOutcome(changes, refusal), changes, notes, ...(refusal === undefined ? {} : { refusal }) };
+}
+
+/**
+ * What repin read past, as libvirt does. A vcpupin for a missing vCPU is kept
+ * in the XML: libvirt skips it on every load and never stores it
+ * (virDomainVcpuPinDefParseXML), so it places nothing, and repin changes only
+ * placements that do not fit.
+ */
+function readingNotes(pins: DomainPins): string[] {
+  const ids = pins.ignoredVcpupins ?? [];
+  if (ids.length === 0) return [];
+  const what = ids.length === 1 ? `vcpupin vcpu=${ids[0]}` : `vcpupin vcpu=${ids.join(',')}`;
+  return [
+    `${what} names a vCPU the domain does not have (it has ${pins.vcpus}): libvirt ignores such an element ("Ignoring vcpupin for missing vcpus"), so it was not planned and is kept as it is`,
+  ];
 }
