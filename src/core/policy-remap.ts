@@ -84,10 +84,14 @@ function substitutes(input: ClassInput): { map: Map<number, Grant>; notes: strin
   // CPUs the domain keeps using; a <vcpu cpuset> every thread's own pin overrides uses none.
   const superseded = !vcpuCpusetInUse(pins);
   const kept = CpuSet.of(classPins.flatMap((pin) => (superseded && pin.kind === 'vcpu' ? [] : pin.cpus.ids.filter((cpu) => !bad(pin, cpu)))));
+  // CPUs a kept vCPU holds alone: a substitute goes there only after every CPU the domain's other threads use (the squeeze).
+  // The emulator alone on a CPU counts as floating here: it mostly sleeps, a second vCPU does not.
+  const ownHeld = CpuSet.of(classPins.flatMap((pin) => (isDedicated(pin) && pin.kind === 'vcpupin' ? pin.cpus.ids.filter((cpu) => !bad(pin, cpu)) : [])));
   const allocator = new CpuAllocator({
     host,
     pool,
     ownUsed: kept,
+    ownHeld,
     heldByOthers: held ?? CpuSet.empty,
     floatingByOthers: host.occupancy?.floating ?? CpuSet.empty,
     overcommit: input.overcommit,
@@ -97,6 +101,7 @@ function substitutes(input: ClassInput): { map: Map<number, Grant>; notes: strin
   const map = new Map<number, Grant>();
   const notes: string[] = [];
   const shared: number[] = [];
+  const overFloating: number[] = [];
   const groups = orderDemands(demands);
   // First complete guest cores whose other vCPUs kept their CPUs: their free host siblings are spoken for.
   for (const group of groups) {
@@ -120,9 +125,13 @@ function substitutes(input: ClassInput): { map: Map<number, Grant>; notes: strin
         return { refusal: `remap: no CPU left for ${demand.cpu} (needed ${needed} substitutes; pool ${pool.toString() || 'empty'}, held by other domains ${held?.toString() || 'none'}, overcommit off)` };
       }
       if (grant.tier === 'shared' && demand.dedicated) shared.push(demand.cpu);
+      if (grant.tier === 'own-floating' && demand.dedicated) overFloating.push(grant.cpu);
       if (grant.tier === 'overcommit') notes.push(`CPU ${grant.cpu} is held by another domain; shared because overcommit is on`);
       map.set(demand.cpu, grant);
     }
+  }
+  if (overFloating.length > 0) {
+    notes.push(`no free CPU left: dedicated substitutes on CPUs ${CpuSet.of(overFloating).toString()}, which only the domain's own floating pins also use`);
   }
   if (shared.length > 0) notes.push(`host has too few free CPUs for distinct substitutes: ${CpuSet.of(shared).toString()} share CPUs the domain already uses`);
   return { map, notes };
