@@ -55,6 +55,8 @@ export interface DomainPins {
   readonly autoPlaced?: readonly ('vcpu' | 'numatune')[];
   /** `<vcpupin vcpu=N>` ids with N at or past the vCPU count: libvirt ignores those elements, so repin plans without them. */
   readonly ignoredVcpupins?: readonly number[];
+  /** `<cputune><shares>`, when it holds a decimal number (libvirt refuses anything else itself). */
+  readonly shares?: { readonly value: number; readonly text: string };
 }
 
 /**
@@ -248,6 +250,7 @@ export function readDomainPins(doc: Document): DomainPins {
     memoryDevices: selectElements('/domain/devices/memory', doc).length,
     autoPlaced,
     ...(ignoredVcpupins.length > 0 ? { ignoredVcpupins } : {}),
+    ...readShares(doc),
   };
 }
 
@@ -261,4 +264,11 @@ function readIothreadIds(doc: Document): number[] {
   const count = /^\d{1,5}$/.test(countText) ? Number(countText) : 0;
   for (let id = 1; ids.length < count; id++) if (!ids.includes(id)) ids.push(id);
   return ids;
+}
+
+/** `<cputune><shares>` as a number; absent or not a decimal number: not read. */
+function readShares(doc: Document): { shares?: DomainPins['shares'] } {
+  const text = selectElement('/domain/cputune/shares', doc)?.textContent;
+  if (text === undefined || text === null || !/^\s*\d{1,20}\s*$/.test(text)) return {};
+  return { shares: { value: Number(text.trim()), text } };
 }

@@ -14,6 +14,8 @@ export interface HostProfile {
   nodes: { id: number; cpus: string; memory: boolean }[];
   cpus: { id: number; core: number; socket: number; node: number; siblings: string }[];
   occupancy?: { exclusive: string; floating: string; holders: Record<string, string> };
+  /** cgroup version of the cpu controller guests run under (optional: older profiles lack it). */
+  cpuCgroup?: 1 | 2;
 }
 
 export function hostToProfile(host: Host): HostProfile {
@@ -25,6 +27,7 @@ export function hostToProfile(host: Host): HostProfile {
     nodes: host.nodes.map((n) => ({ id: n.id, cpus: n.cpus.toString(), memory: n.hasMemory })),
     cpus: host.cpus.map((c) => ({ id: c.id, core: c.core, socket: c.socket, node: c.node, siblings: c.siblings.toString() })),
   };
+  if (host.cpuCgroup !== undefined) profile.cpuCgroup = host.cpuCgroup;
   if (host.occupancy) {
     const o = host.occupancy;
     profile.occupancy = { exclusive: o.exclusive.toString(), floating: o.floating.toString(), holders: { ...o.holders } };
@@ -63,7 +66,9 @@ export function hostFromProfile(value: unknown, source: string): Host {
     cpus: list(n.cpus, `nodes[${i}].cpus`),
     hasMemory: n.memory === true,
   }));
+  if (p.cpuCgroup !== undefined && p.cpuCgroup !== 1 && p.cpuCgroup !== 2) fail(`cpuCgroup must be 1 or 2, got ${JSON.stringify(p.cpuCgroup)}`);
   const host: Host = {
+    ...(p.cpuCgroup === undefined ? {} : { cpuCgroup: p.cpuCgroup }),
     name: typeof p.name === 'string' ? p.name : source,
     cpus,
     usable: list(p.usable, 'usable'),

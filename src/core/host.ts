@@ -43,6 +43,8 @@ export interface Host {
   /** NUMA nodes guests may allocate from (that cgroup's mems). */
   readonly usableNodes: CpuSet;
   readonly occupancy?: Occupancy;
+  /** cgroup version of the cpu controller guests run under (src/io/cgroup-limits.ts); absent: unknown, shares not judged. */
+  readonly cpuCgroup?: 1 | 2;
 }
 
 /** Nodes a nodeset may name: usable and with memory. */

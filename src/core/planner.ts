@@ -9,6 +9,7 @@ import { intersectChanges } from './policy-intersect.js';
 import { remapChanges } from './policy-remap.js';
 import { strictRefusal } from './policy-strict.js';
 import { unpinChanges } from './policy-unpin.js';
+import { judgeShares } from './cpu-shares.js';
 import { computePools, type PoolOptions, type Pools } from './pools.js';
 
 export interface PlanOptions extends PoolOptions {
@@ -26,11 +27,11 @@ export function planDomain(pins: DomainPins, host: Host, options: PlanOptions, p
   let changes: Change[] = [];
   let notes: string[] = [];
   let refusal: string | undefined;
-  if (misfits.cpu.length + misfits.node.length > 0) {
+  const shares = judgeShares(pins, host);
+  if (options.policy === 'strict') {
+    refusal = strictRefusal(misfits, pools, held, shares ? [shares.misfit] : []);
+  } else if (misfits.cpu.length + misfits.node.length > 0) {
     switch (options.policy) {
-      case 'strict':
-        refusal = strictRefusal(misfits, pools, held);
-        break;
       case 'intersect':
         changes = intersectChanges(pins, misfits, pools, held);
         break;
@@ -45,6 +46,7 @@ export function planDomain(pins: DomainPins, host: Host, options: PlanOptions, p
       }
     }
   }
+  if (shares && refusal === undefined && options.policy !== 'strict') changes = [...changes, shares.change];
   if (refusal !== undefined) changes = [];
   notes = [...readingNotes(pins), ...notes];
   return { domain, policy: options.policy, outcome: planOutcome(changes, refusal), changes, notes, ...(refusal === undefined ? {} : { refusal }) };

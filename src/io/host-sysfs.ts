@@ -6,7 +6,7 @@
 import { CpuSet } from '../core/cpuset.js';
 import { HostError, RepinError } from '../core/errors.js';
 import type { Host, HostCpu, HostNode } from '../core/host.js';
-import { readGuestCpuset, type Limits } from './cgroup-limits.js';
+import { readCpuCgroupVersion, readGuestCpuset, type Limits } from './cgroup-limits.js';
 import { listIds, readId, readList, readText, under } from './sysfs-files.js';
 
 /**
@@ -41,7 +41,8 @@ function readHostUnder(root: string, name: string | undefined, guestCpuset: (roo
   const hostname = readText(under(root, 'proc/sys/kernel/hostname'))?.trim();
   const topology = new Topology(cpuDir, placement);
   const cpus = online.ids.map((id) => topology.cpu(id));
-  return { name: name ?? (hostname || 'localhost'), cpus, usable, nodes: placement.nodes, usableNodes };
+  const cpuCgroup = readCpuCgroupVersion(root);
+  return { name: name ?? (hostname || 'localhost'), cpus, usable, nodes: placement.nodes, usableNodes, ...(cpuCgroup === undefined ? {} : { cpuCgroup }) };
 }
 
 // --- CPUs and nodes ----------------------------------------------------------

@@ -165,7 +165,7 @@ function writeCgroup(dir: string, cg: FakeCgroup, online: string, nodes: string)
     return;
   }
   // systemd's hybrid layout, as on most v1 hosts: v1 controllers plus an empty v2 tree at unified/.
-  write('proc/self/cgroup', `4:memory:${path}\n3:cpuset:${path}\n1:name=systemd:${path}\n0::${path}\n`);
+  write('proc/self/cgroup', `4:memory:${path}\n3:cpuset:${path}\n2:cpu,cpuacct:${path}\n1:name=systemd:${path}\n0::${path}\n`);
   write('sys/fs/cgroup/unified/cgroup.controllers', '\n');
   write('sys/fs/cgroup/cpuset/cpuset.effective_cpus', `${online}\n`);
   write('sys/fs/cgroup/cpuset/cpuset.effective_mems', `${nodes}\n`);
