@@ -5,6 +5,7 @@
 import { CpuSet, parseCpuset, printable } from './cpuset.js';
 import { childElements, selectElement, selectElements, type XmlDocument as Document, type XmlElement as Element } from './dom.js';
 import { DomainXmlError } from './errors.js';
+import { readHugepageDemand, type HugepageDemand } from './hugepage-demand.js';
 
 /** Element families that name host CPUs. */
 export type CpuPinKind = 'vcpu' | 'vcpupin' | 'emulatorpin' | 'iothreadpin';
@@ -57,6 +58,8 @@ export interface DomainPins {
   readonly ignoredVcpupins?: readonly number[];
   /** `<cputune><shares>`, when it holds a decimal number (libvirt refuses anything else itself). */
   readonly shares?: { readonly value: number; readonly text: string };
+  /** Memory backed by hugepages, per guest cell; absent: not hugepage-backed (not judged on free memory). */
+  readonly hugepages?: readonly HugepageDemand[];
 }
 
 /**
@@ -251,6 +254,7 @@ export function readDomainPins(doc: Document): DomainPins {
     autoPlaced,
     ...(ignoredVcpupins.length > 0 ? { ignoredVcpupins } : {}),
     ...readShares(doc),
+    ...withHugepages(readHugepageDemand(doc)),
   };
 }
 
@@ -271,4 +275,8 @@ function readShares(doc: Document): { shares?: DomainPins['shares'] } {
   const text = selectElement('/domain/cputune/shares', doc)?.textContent;
   if (text === undefined || text === null || !/^\s*\d{1,20}\s*$/.test(text)) return {};
   return { shares: { value: Number(text.trim()), text } };
+}
+
+function withHugepages(demand: HugepageDemand[] | undefined): { hugepages?: HugepageDemand[] } {
+  return demand === undefined || demand.length === 0 ? {} : { hugepages: demand };
 }

@@ -10,6 +10,7 @@ import { remapChanges } from './policy-remap.js';
 import { strictRefusal } from './policy-strict.js';
 import { unpinChanges } from './policy-unpin.js';
 import { judgeShares } from './cpu-shares.js';
+import { fitHugepages } from './hugepage-fit.js';
 import { computePools, type PoolOptions, type Pools } from './pools.js';
 
 export interface PlanOptions extends PoolOptions {
@@ -29,7 +30,8 @@ export function planDomain(pins: DomainPins, host: Host, options: PlanOptions, p
   let refusal: string | undefined;
   const shares = judgeShares(pins, host);
   if (options.policy === 'strict') {
-    refusal = strictRefusal(misfits, pools, held, shares ? [shares.misfit] : []);
+    const hugepages = fitHugepages(pins, host, pools.nodes, [], false);
+    refusal = strictRefusal(misfits, pools, held, [...(shares ? [shares.misfit] : []), ...hugepages.misfits]);
   } else if (misfits.cpu.length + misfits.node.length > 0) {
     switch (options.policy) {
       case 'intersect':
@@ -46,7 +48,16 @@ export function planDomain(pins: DomainPins, host: Host, options: PlanOptions, p
       }
     }
   }
-  if (shares && refusal === undefined && options.policy !== 'strict') changes = [...changes, shares.change];
+  if (refusal === undefined && options.policy !== 'strict') {
+    const hugepages = fitHugepages(pins, host, pools.nodes, changes, options.policy === 'remap');
+    if (hugepages.misfits.length > 0) {
+      const only = options.policy === 'remap' ? '' : '; only remap moves hugepage-backed memory';
+      refusal = `${hugepages.misfits.join('; ')} (policy ${options.policy}${only})`;
+    }
+    changes = hugepages.changes;
+    notes = [...notes, ...hugepages.notes];
+    if (shares) changes = [...changes, shares.change];
+  }
   if (refusal !== undefined) changes = [];
   notes = [...readingNotes(pins), ...notes];
   return { domain, policy: options.policy, outcome: planOutcome(changes, refusal), changes, notes, ...(refusal === undefined ? {} : { refusal }) };

@@ -51,3 +51,48 @@ describe('host fit (sysfs): cgroup version of the cpu controller', () => {
     expect(() => hostFromProfile({ ...profile, cpuCgroup: 3 }, 'bad')).to.throw(/cpuCgroup must be 1 or 2, got 3/);
   });
 });
+
+describe('host fit (sysfs): huge pages per node, isolated CPUs', () => {
+  const { make, removeAll } = fakeHostDirs();
+  after(removeAll);
+
+  it('reads free and reserved pages per node and size, and the default size', () => {
+    const host = readHost(
+      make({
+        ...BASE,
+        defaultHugepageKb: 2048,
+        hugepages: { 0: [{ sizeKb: 2048, free: 12, total: 16 }], 1: [{ sizeKb: 2048, free: 0, total: 0 }, { sizeKb: 1048576, free: 2, total: 2 }] },
+      }),
+    );
+    expect(host.nodes.map((n) => n.hugepages)).to.deep.equal([
+      [{ sizeKb: 2048, free: 12, total: 16 }],
+      [
+        { sizeKb: 2048, free: 0, total: 0 },
+        { sizeKb: 1048576, free: 2, total: 2 },
+      ],
+    ]);
+    expect(host.extras?.defaultHugepageKb).to.equal(2048);
+    const again = hostFromProfile(JSON.parse(JSON.stringify(hostToProfile(host))), 'p');
+    expect(hostToProfile(again)).to.deep.equal(hostToProfile(host));
+  });
+
+  const isolation: [string, Partial<FakeHostSpec>, string][] = [
+    ['isolcpus only', { isolated: '2-3' }, '2-3'],
+    ['nohz_full only', { isolated: '', nohzFull: '1,3' }, '1,3'],
+    ['both, joined', { isolated: '2', nohzFull: '3' }, '2-3'],
+    ['nohz_full unset reads "(null)"', { isolated: '', nohzFull: '(null)' }, ''],
+    ['neither file', {}, ''],
+  ];
+  for (const [name, extra, want] of isolation) {
+    it(`isolated CPUs: ${name} → '${want}'`, () => {
+      expect(readHost(make({ ...BASE, ...extra })).extras?.isolated?.toString()).to.equal(want);
+    });
+  }
+
+  it('the hugepage files are read on first use, not with the host (a guest without hugepages never reads them)', () => {
+    const dir = make({ ...BASE, hugepages: { 0: [{ sizeKb: 2048, free: 1, total: 1 }] } });
+    const host = readHost(dir);
+    writeFileSync(join(dir, 'sys/devices/system/node/node0/hugepages/hugepages-2048kB/free_hugepages'), '7\n');
+    expect(host.nodes[0]?.hugepages?.[0]?.free).to.equal(7);
+  });
+});
