@@ -50,6 +50,10 @@ export interface AllocatorInput {
   readonly heldByOthers: CpuSet;
   readonly floatingByOthers: CpuSet;
   readonly overcommit: boolean;
+  /** CPUs a realtime vCPU of this domain keeps: never shared (no shared or own-floating grant). */
+  readonly alone?: CpuSet;
+  /** Isolated CPUs (isolated, nohz_full): preferred by takeAlone. */
+  readonly isolated?: CpuSet;
 }
 
 export class CpuAllocator {
@@ -59,6 +63,8 @@ export class CpuAllocator {
   private readonly nodeOf = new Map<number, number>();
   private readonly cpuOf = new Map<number, HostCpu>();
   private readonly held: number[];
+  /** CPUs given to (or kept by) a realtime vCPU: the shared tier skips them. */
+  private readonly alone = new Set<number>();
   /** The shared tier's candidates by node, least used first (built when first needed). */
   private sharedHeaps: Map<number, UseHeap> | undefined;
 
@@ -100,6 +106,38 @@ export class CpuAllocator {
       lists.freeSet.add(cpu.id);
     }
     this.held = input.pool.ids.filter((id) => input.heldByOthers.has(id) && !input.ownUsed.has(id));
+    for (const id of input.alone?.ids ?? []) this.alone.add(id);
+  }
+
+  /**
+   * A free CPU no other thread will be given, for a realtime vCPU: an
+   * isolated one first (on `node`, then elsewhere), then any free one;
+   * undefined when no CPU is free.
+   */
+  takeAlone(node: number | undefined): Grant | undefined {
+    const order = this.nodeOrder(node);
+    const isolated = this.input.isolated;
+    let grant: Grant | undefined;
+    if (isolated && !isolated.isEmpty) {
+      for (const n of order) {
+        const cpu = this.byNode.get(n)?.free.find((id) => isolated.has(id) && !this.taken.has(id));
+        if (cpu !== undefined) {
+          grant = this.grant(cpu, 'free', n);
+          break;
+        }
+      }
+    }
+    if (!grant) {
+      for (const n of order) {
+        const cpu = this.next(n, 'free');
+        if (cpu !== undefined) {
+          grant = this.grant(cpu, 'free', n);
+          break;
+        }
+      }
+    }
+    if (grant) this.alone.add(grant.cpu);
+    return grant;
   }
 
   /** Nodes that have CPUs in the pool, most free CPUs first. */
@@ -114,12 +152,23 @@ export class CpuAllocator {
   /**
    * `count` free sibling threads of one core on `node`, or undefined. Once no
    * CPU is free or floating anywhere, sibling threads that only the domain's
-   * floating pins use (the next tier of take) serve instead.
+   * floating pins use (the next tier of take) serve instead, unless the group
+   * must be `alone` (realtime vCPUs: free threads only, never shared later).
    */
-  takeSiblings(node: number, count: number): Grant[] | undefined {
+  takeSiblings(node: number, count: number, alone = false): Grant[] | undefined {
     const lists = this.byNode.get(node);
     if (!lists || count < 2) return undefined;
+    if (alone) {
+      const grants = this.takeFreeSiblings(node, lists, count);
+      for (const g of grants ?? []) this.alone.add(g.cpu);
+      return grants;
+    }
     return this.takeFreeSiblings(node, lists, count) ?? this.takeOwnFloatingSiblings(node, lists, count);
+  }
+
+  /** Keep this granted CPU out of every later shared grant (a realtime vCPU took it). */
+  markAlone(cpu: number): void {
+    this.alone.add(cpu);
   }
 
   private takeOwnFloatingSiblings(node: number, lists: NodeLists, count: number): Grant[] | undefined {
@@ -218,7 +267,7 @@ export class CpuAllocator {
     }
     for (const n of order) {
       const cpu = this.next(n, 'own-floating');
-      if (cpu !== undefined) return this.grant(cpu, 'own-floating', n);
+      if (cpu !== undefined && !this.alone.has(cpu)) return this.grant(cpu, 'own-floating', n);
     }
     const shared = this.leastUsed(node);
     if (shared !== undefined) return this.grant(shared, 'shared', this.nodeOf.get(shared) ?? 0);
@@ -271,6 +320,7 @@ export class CpuAllocator {
   private buildSharedHeaps(): Map<number, UseHeap> {
     const heaps = new Map<number, UseHeap>();
     for (const [cpu, count] of this.useCount) {
+      if (this.alone.has(cpu)) continue;
       const node = this.nodeOf.get(cpu) ?? -1;
       let heap = heaps.get(node);
       if (!heap) heaps.set(node, (heap = new UseHeap()));

@@ -60,6 +60,8 @@ export interface DomainPins {
   readonly shares?: { readonly value: number; readonly text: string };
   /** Memory backed by hugepages, per guest cell; absent: not hugepage-backed (not judged on free memory). */
   readonly hugepages?: readonly HugepageDemand[];
+  /** vCPUs with `<vcpusched scheduler='fifo'|'rr'>` (guest ids): each must have a host CPU to itself. */
+  readonly realtime?: CpuSet;
 }
 
 /**
@@ -255,6 +257,7 @@ export function readDomainPins(doc: Document): DomainPins {
     ...(ignoredVcpupins.length > 0 ? { ignoredVcpupins } : {}),
     ...readShares(doc),
     ...withHugepages(readHugepageDemand(doc)),
+    ...readRealtime(doc, vcpus),
   };
 }
 
@@ -279,4 +282,20 @@ function readShares(doc: Document): { shares?: DomainPins['shares'] } {
 
 function withHugepages(demand: HugepageDemand[] | undefined): { hugepages?: HugepageDemand[] } {
   return demand === undefined || demand.length === 0 ? {} : { hugepages: demand };
+}
+
+/**
+ * vCPUs a `<vcpusched>` gives a realtime scheduler (fifo or rr). Its `vcpus`
+ * names guest vCPUs, so it is read, never rewritten; ids past the vCPU count
+ * are dropped, as for vcpupin.
+ */
+function readRealtime(doc: Document, vcpus: number): { realtime?: CpuSet } {
+  const ids: number[] = [];
+  for (const sched of selectElements('/domain/cputune/vcpusched', doc)) {
+    const scheduler = sched.getAttribute('scheduler');
+    if (scheduler !== 'fifo' && scheduler !== 'rr') continue;
+    const { set } = cpusetAttr(sched, 'vcpus', 'vcpusched');
+    ids.push(...set.ids.filter((id) => id < vcpus));
+  }
+  return ids.length === 0 ? {} : { realtime: CpuSet.of(ids) };
 }

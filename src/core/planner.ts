@@ -11,6 +11,7 @@ import { strictRefusal } from './policy-strict.js';
 import { unpinChanges } from './policy-unpin.js';
 import { judgeShares } from './cpu-shares.js';
 import { fitHugepages } from './hugepage-fit.js';
+import { fitRealtime } from './realtime-fit.js';
 import { computePools, type PoolOptions, type Pools } from './pools.js';
 
 export interface PlanOptions extends PoolOptions {
@@ -56,6 +57,9 @@ export function planDomain(pins: DomainPins, host: Host, options: PlanOptions, p
     }
     changes = hugepages.changes;
     notes = [...notes, ...hugepages.notes];
+    const realtime = fitRealtime(pins, changes, pools, options.policy);
+    refusal ??= realtime.refusal;
+    changes = realtime.changes;
     if (shares) changes = [...changes, shares.change];
   }
   if (refusal !== undefined) changes = [];

@@ -95,6 +95,8 @@ function substitutes(input: ClassInput): { map: Map<number, Grant>; notes: strin
     heldByOthers: held ?? CpuSet.empty,
     floatingByOthers: host.occupancy?.floating ?? CpuSet.empty,
     overcommit: input.overcommit,
+    alone: keptRealtimeCpus(pins, classPins, bad),
+    ...(host.extras?.isolated ? { isolated: host.extras.isolated } : {}),
   });
   const cellNode = planCellNodes(pins, cellOf, demands, kept, allocator, host);
   const partners = keptSiblingsByGuestCore(pins, cellOf, classPins, bad, allocator);
@@ -109,6 +111,7 @@ function substitutes(input: ClassInput): { map: Map<number, Grant>; notes: strin
     const threads = first?.core === undefined ? [] : (partners.get(`${first.cell ?? -1}/${first.core}`) ?? []);
     for (const demand of group) {
       const grant = threads.length > 0 && !map.has(demand.cpu) ? takePartner(allocator, threads) : undefined;
+      if (grant && demand.realtime !== undefined) allocator.markAlone(grant.cpu);
       if (grant) map.set(demand.cpu, grant);
     }
   }
@@ -116,9 +119,20 @@ function substitutes(input: ClassInput): { map: Map<number, Grant>; notes: strin
     const wanted = group.filter((d) => !map.has(d.cpu));
     if (wanted.length === 0) continue;
     const node = cellNode.get(wanted[0]?.cell ?? -1) ?? cellNode.get(-1);
-    const siblings = node !== undefined && wanted.length > 1 ? allocator.takeSiblings(node, wanted.length) : undefined;
+    const realtime = wanted[0]?.realtime !== undefined;
+    const siblings = node !== undefined && wanted.length > 1 ? allocator.takeSiblings(node, wanted.length, realtime) : undefined;
     for (let i = 0; i < wanted.length; i++) {
       const demand = wanted[i] as Demand;
+      if (demand.realtime !== undefined) {
+        const alone = siblings?.[i] ?? allocator.takeAlone(node);
+        if (!alone) {
+          return {
+            refusal: `remap: realtime vCPU ${demand.realtime} (vcpusched) needs a CPU no other thread uses for its CPU ${demand.cpu}; none is free (pool ${pool.toString() || 'empty'}, held by other domains ${held?.toString() || 'none'})`,
+          };
+        }
+        map.set(demand.cpu, alone);
+        continue;
+      }
       const grant = siblings?.[i] ?? allocator.take(node);
       if (!grant) {
         const needed = CpuSet.of(demands.map((d) => d.cpu)).size;
@@ -135,6 +149,13 @@ function substitutes(input: ClassInput): { map: Map<number, Grant>; notes: strin
   }
   if (shared.length > 0) notes.push(`host has too few free CPUs for distinct substitutes: ${CpuSet.of(shared).toString()} share CPUs the domain already uses`);
   return { map, notes };
+}
+
+/** CPUs that realtime vCPUs keep (single-CPU pins that fit): no substitute may share them. */
+function keptRealtimeCpus(pins: DomainPins, classPins: readonly CpuPin[], bad: (pin: CpuPin, cpu: number) => boolean): CpuSet {
+  const rt = pins.realtime;
+  if (!rt) return CpuSet.empty;
+  return CpuSet.of(classPins.flatMap((pin) => (pin.kind === 'vcpupin' && pin.id !== undefined && rt.has(pin.id) && isDedicated(pin) ? pin.cpus.ids.filter((cpu) => !bad(pin, cpu)) : [])));
 }
 
 /** One pin through the map; the rule names each substitute and the tier it came from. */
