@@ -15,6 +15,8 @@ export interface Grant {
   readonly cpu: number;
   readonly tier: Tier;
   readonly node: number;
+  /** Said in the plan instead of the tier: why this CPU (a realtime vCPU's own CPU). */
+  readonly why?: string;
 }
 
 interface NodeLists {
@@ -136,8 +138,9 @@ export class CpuAllocator {
         }
       }
     }
-    if (grant) this.alone.add(grant.cpu);
-    return grant;
+    if (!grant) return undefined;
+    this.alone.add(grant.cpu);
+    return { ...grant, why: isolated?.has(grant.cpu) ? 'realtime, alone, isolated' : 'realtime, alone' };
   }
 
   /** Nodes that have CPUs in the pool, most free CPUs first. */
@@ -161,7 +164,7 @@ export class CpuAllocator {
     if (alone) {
       const grants = this.takeFreeSiblings(node, lists, count);
       for (const g of grants ?? []) this.alone.add(g.cpu);
-      return grants;
+      return grants?.map((g) => ({ ...g, why: 'realtime, alone, host siblings' }));
     }
     return this.takeFreeSiblings(node, lists, count) ?? this.takeOwnFloatingSiblings(node, lists, count);
   }

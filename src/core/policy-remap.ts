@@ -112,7 +112,7 @@ function substitutes(input: ClassInput): { map: Map<number, Grant>; notes: strin
     for (const demand of group) {
       const grant = threads.length > 0 && !map.has(demand.cpu) ? takePartner(allocator, threads) : undefined;
       if (grant && demand.realtime !== undefined) allocator.markAlone(grant.cpu);
-      if (grant) map.set(demand.cpu, grant);
+      if (grant) map.set(demand.cpu, demand.realtime === undefined ? grant : { ...grant, why: 'realtime, alone, host sibling' });
     }
   }
   for (const group of groups) {
@@ -170,7 +170,7 @@ function applyMap(pin: CpuPin, map: ReadonlyMap<number, Grant>, pools: Pools, he
     const grant = map.get(cpu);
     if (!grant || (pool.has(cpu) && cpuPinFits(pin, pools, held))) continue;
     ids[i] = grant.cpu;
-    if (++moved <= 4) shown += `${moved > 1 ? ', ' : ''}${cpu}→${grant.cpu} (${grant.tier}, node ${grant.node})`;
+    if (++moved <= 4) shown += `${moved > 1 ? ', ' : ''}${cpu}→${grant.cpu} (${grant.why ?? grant.tier}, node ${grant.node})`;
   }
   const next = CpuSet.of(ids);
   if (next.equals(pin.cpus)) return undefined;

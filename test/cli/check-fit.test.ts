@@ -51,3 +51,36 @@ describe('cli: a vcpupin for a vCPU the domain does not have', () => {
     expect(fits.code, fits.stdout + fits.stderr).to.equal(0);
   });
 });
+
+describe('cli: plan explains each host-fit decision in its why column', () => {
+  const rt = readFileSync('examples/dedicated-1to1.xml', 'utf8').replace('<emulatorpin', "<vcpusched vcpus='0-1' scheduler='fifo' priority='1'/>\n    <emulatorpin");
+
+  it('a realtime vCPU moved alone', async () => {
+    const r = await runCli(['plan', '-', '--host', SMALL], { stdin: rt });
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/vcpupin vcpu=0\s+20\s+\d+\s+remap: 20→\d+ \(realtime, alone, node 0\)/);
+  });
+
+  it('shares brought into the cgroup v2 range', async () => {
+    const r = await runCli(['plan', 'test/fixtures/golden/remap-shares-cgroup-v2/domain.xml', '--host', 'test/fixtures/golden/remap-shares-cgroup-v2/host.json']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/cputune shares\s+20480\s+10000\s+cgroup v2: cpu.weight takes 1-10000 \(virCgroupV2SetCpuShares\); clamped/);
+  });
+
+  it('a hugepage-backed cell moved to a node with free pages, and strict refusing with the numbers', async () => {
+    const dir = 'test/fixtures/golden/remap-hugepages-node';
+    const r = await runCli(['plan', `${dir}/domain.xml`, '--host', `${dir}/host.json`]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/memnode cellid=0\s+1\s+0\s+remap: node 1 has 12 free 1048576 kB pages, the cell needs 16; node 0 has 20/);
+    const strict = await runCli(['check', `${dir}/domain.xml`, '--host', `${dir}/host.json`]);
+    expect(strict.code).to.equal(1);
+    expect(strict.stdout).to.include('memnode cellid=0: node 1 has 12 free 1048576 kB pages, the cell needs 16 (policy strict)');
+  });
+
+  it('repin host shows huge pages per node and the cgroup version', async () => {
+    const r = await runCli(['host', '--host', 'test/fixtures/golden/remap-hugepages-node/host.json']);
+    expect(r.stdout).to.include('node 1 huge pages: 12 of 32 free × 1048576 kB');
+    const v2 = await runCli(['host', '--host', 'test/fixtures/golden/remap-shares-cgroup-v2/host.json']);
+    expect(v2.stdout).to.include('cgroup v2 cpu controller: <cputune><shares> must be within 1-10000');
+  });
+});
