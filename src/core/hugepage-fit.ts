@@ -23,6 +23,8 @@ export interface HugepageFit {
   readonly notes: string[];
   /** One clause per binding that cannot hold its memory, with the numbers. */
   readonly misfits: string[];
+  /** Guest cells whose memory moved to a node other than the one most of their vCPUs are on (cell → node). */
+  readonly split: Map<number, number>;
 }
 
 function needsOf(pins: DomainPins, host: Host, after: ReadonlyMap<NodePin, string | null>): Need[] {
@@ -99,7 +101,7 @@ function cellNodes(pins: DomainPins, host: Host, changes: readonly Change[]): Ma
  * profile without hugepages) leave the guest unjudged.
  */
 export function fitHugepages(pins: DomainPins, host: Host, memoryNodes: CpuSet, changes: readonly Change[], move: boolean): HugepageFit {
-  const result: HugepageFit = { changes: [...changes], notes: [], misfits: [] };
+  const result: HugepageFit = { changes: [...changes], notes: [], misfits: [], split: new Map() };
   if (!pins.hugepages || pins.hugepages.length === 0) return result;
   const after = new Map<NodePin, string | null>();
   for (const pin of pins.nodePins) {
@@ -149,6 +151,8 @@ export function fitHugepages(pins: DomainPins, host: Host, memoryNodes: CpuSet, 
     const moved = change(pin, String(target), rule);
     if (index >= 0) result.changes[index] = { ...moved, old: result.changes[index]?.old ?? pin.text, rule: `${result.changes[index]?.rule}; then ${rule}` };
     else result.changes.push(moved);
+    const cell = need.cells.length === 1 ? need.cells[0] : undefined;
+    if (preferred !== undefined && preferred !== target && cell !== undefined) result.split.set(cell, target);
     if (preferred !== undefined && preferred !== target) {
       result.notes.push(`${label(need)} moved to node ${target} for its huge pages while its vCPUs stay on node ${preferred}`);
     }

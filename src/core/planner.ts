@@ -11,7 +11,7 @@ import { strictRefusal } from './policy-strict.js';
 import { unpinChanges } from './policy-unpin.js';
 import { judgeShares } from './cpu-shares.js';
 import { fitHugepages } from './hugepage-fit.js';
-import { fitRealtime } from './realtime-fit.js';
+import { fitBeyondPins } from './host-fit.js';
 import { computePools, type PoolOptions, type Pools } from './pools.js';
 
 export interface PlanOptions extends PoolOptions {
@@ -50,17 +50,8 @@ export function planDomain(pins: DomainPins, host: Host, options: PlanOptions, p
     }
   }
   if (refusal === undefined && options.policy !== 'strict') {
-    const hugepages = fitHugepages(pins, host, pools.nodes, changes, options.policy === 'remap');
-    if (hugepages.misfits.length > 0) {
-      const only = options.policy === 'remap' ? '' : '; only remap moves hugepage-backed memory';
-      refusal = `${hugepages.misfits.join('; ')} (policy ${options.policy}${only})`;
-    }
-    changes = hugepages.changes;
-    notes = [...notes, ...hugepages.notes];
-    const realtime = fitRealtime(pins, changes, pools, options.policy);
-    refusal ??= realtime.refusal;
-    changes = realtime.changes;
-    if (shares) changes = [...changes, shares.change];
+    const fit = fitBeyondPins({ pins, host, pools, held, misfits, options, shares }, { changes, notes });
+    ({ changes, notes, refusal } = fit);
   }
   if (refusal !== undefined) changes = [];
   notes = [...readingNotes(pins), ...notes];

@@ -74,8 +74,20 @@ describe('hugepages per host node', () => {
   const cases: Case[] = [
     { name: 'each node has the pages its cell needs', host: spec(600, 600), guest: { memnodes: TWO_NODES }, policy: 'remap', outcome: 'unchanged' },
     {
-      name: 'remap moves a cell whose node lacks pages to one that has them, and says its vCPUs stay',
+      name: 'remap moves a cell whose node lacks pages to one that has them, its vCPUs along',
       host: spec(1100, 100),
+      guest: { memnodes: TWO_NODES },
+      policy: 'remap',
+      outcome: 'rewritten',
+      changes: [
+        'vcpupin/2 4→2: remap: 4→2 (free, node 0)',
+        'vcpupin/3 5→3: remap: 5→3 (free, node 0)',
+        'memnode/1 1→0: remap: node 1 has 100 free 2048 kB pages, the cell needs 512; node 0 has 588, where its vCPUs are',
+      ],
+    },
+    {
+      name: 'when the node with pages has no free CPUs for the cell, its vCPUs stay, with a note',
+      host: { ...spec(1100, 100), coresPerSocket: 3 },
       guest: { memnodes: TWO_NODES },
       policy: 'remap',
       outcome: 'rewritten',
@@ -151,7 +163,11 @@ describe('hugepages per host node', () => {
       guest: { backing: "<memoryBacking><hugepages><page size='1048576' unit='KiB' nodeset='1'/></hugepages></memoryBacking>", memnodes: TWO_NODES },
       policy: 'remap',
       outcome: 'rewritten',
-      changes: ['memnode/1 1→0: remap: node 1 has 0 free 1048576 kB pages, the cell needs 1; node 0 has 2'],
+      changes: [
+        'vcpupin/2 4→2: remap: 4→2 (free, node 0)',
+        'vcpupin/3 5→3: remap: 5→3 (free, node 0)',
+        'memnode/1 1→0: remap: node 1 has 0 free 1048576 kB pages, the cell needs 1; node 0 has 2, where its vCPUs are',
+      ],
     },
   ];
   for (const c of cases) {
