@@ -16,7 +16,9 @@ fit_hugepage_guest() {
 
 case_hugepages_free_per_node() {
   local vm=$CASE file free out
-  trap 'vsh src destroy "$vm" >/dev/null 2>&1; vsh dst destroy "$vm" >/dev/null 2>&1; fit_hugepages_restore; fit_hugetlbfs_unmount' EXIT
+  # The name is expanded now: at exit this function's locals are gone (and run.sh runs under set -u).
+  # shellcheck disable=SC2064
+  trap "fit_hugepage_cleanup '$vm'" EXIT
   fit_hugetlbfs_mount
   set_policy remap
   # The guest has 64 MiB: 32 pages. 48 reserved: the source's copy leaves 16.
@@ -27,7 +29,7 @@ case_hugepages_free_per_node() {
   note "huge pages free with the guest on src: $free of 48"
   ((free < 32)) || fail "the source guest left $free free pages, want fewer than 32"
   if migrate "$vm"; then fail "migration succeeded with $free free pages for a guest needing 32"; fi
-  grep -q "repin: numatune memory: node 0 has $free free 2048 kB pages, the guest needs 32" "$T/migrate.out" ||
+  grep -q "repin: $vm: numatune memory: node 0 has $free free 2048 kB pages, the guest needs 32" "$T/migrate.out" ||
     fail "virsh error lacks repin's numbers: $(cat "$T/migrate.out")"
   note "virsh: $(grep -o 'repin:.*' "$T/migrate.out" | head -n1)"
   expect_running src "$vm"

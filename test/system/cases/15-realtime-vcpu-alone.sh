@@ -54,7 +54,10 @@ case_realtime_vcpu_alone() {
     expect_journal "$vm" migrate rewritten
   fi
 
-  # The emulator pinned to the destination's only CPU: the realtime vCPU cannot have one of its own.
+  # The emulator pinned to the destination's CPU: the realtime vCPU cannot have one of its own.
+  # The first guest goes first, so that only this guest's own pins are in the way.
+  vsh dst destroy "$vm" >/dev/null 2>&1 || true
+  vsh dst undefine "$vm" >/dev/null 2>&1 || true
   vm=$CASE-full
   for policy in remap intersect; do
     set_policy "$policy"

@@ -51,3 +51,13 @@ fit_hugetlbfs_unmount() {
   umount "$(cat "$T/fit-hugetlbfs.mounted")" || true
   rm -f "$T/fit-hugetlbfs.mounted"
 }
+
+# fit_hugepage_cleanup NAME: the guest gone from both hosts (its pages freed),
+# then the page pool and the mount as they were. Never fails: it runs from an
+# EXIT trap, where a failure would hide the case's own result.
+fit_hugepage_cleanup() {
+  vsh src destroy "$1" >/dev/null 2>&1 || true
+  vsh dst destroy "$1" >/dev/null 2>&1 || true
+  fit_hugepages_restore || true
+  fit_hugetlbfs_unmount || true
+}
