@@ -18,6 +18,13 @@ interface Need {
   readonly pages: number;
 }
 
+/** Pages of one size a guest will take from one node once started. */
+export interface HugepageClaim {
+  readonly node: number;
+  readonly sizeKb: number;
+  readonly pages: number;
+}
+
 export interface HugepageFit {
   readonly changes: Change[];
   readonly notes: string[];
@@ -25,6 +32,8 @@ export interface HugepageFit {
   readonly misfits: string[];
   /** Guest cells whose memory moved to a node other than the one most of their vCPUs are on (cell → node). */
   readonly split: Map<number, number>;
+  /** The pages each node gives, as counted off (for the reservation of an arriving guest). */
+  readonly claims: HugepageClaim[];
 }
 
 function needsOf(pins: DomainPins, host: Host, after: ReadonlyMap<NodePin, string | null>): Need[] {
@@ -101,7 +110,7 @@ function cellNodes(pins: DomainPins, host: Host, changes: readonly Change[]): Ma
  * profile without hugepages) leave the guest unjudged.
  */
 export function fitHugepages(pins: DomainPins, host: Host, memoryNodes: CpuSet, changes: readonly Change[], move: boolean): HugepageFit {
-  const result: HugepageFit = { changes: [...changes], notes: [], misfits: [], split: new Map() };
+  const result: HugepageFit = { changes: [...changes], notes: [], misfits: [], split: new Map(), claims: [] };
   if (!pins.hugepages || pins.hugepages.length === 0) return result;
   const after = new Map<NodePin, string | null>();
   for (const pin of pins.nodePins) {
@@ -117,6 +126,7 @@ export function fitHugepages(pins: DomainPins, host: Host, memoryNodes: CpuSet, 
     for (const node of nodes) {
       const got = Math.min(wanted, remaining(node, need.pageKb));
       left.set(`${node}/${need.pageKb}`, remaining(node, need.pageKb) - got);
+      if (got > 0) result.claims.push({ node, sizeKb: need.pageKb, pages: got });
       wanted -= got;
     }
   };
@@ -158,4 +168,28 @@ export function fitHugepages(pins: DomainPins, host: Host, memoryNodes: CpuSet, 
     }
   }
   return result;
+}
+
+/**
+ * The huge pages a guest takes per node with `changes` applied, for its
+ * reservation while it arrives: another guest planned meanwhile must not
+ * count them as free. Empty for a guest without hugepages.
+ */
+export function hugepageClaims(pins: DomainPins, host: Host, memoryNodes: CpuSet, changes: readonly Change[]): HugepageClaim[] {
+  return fitHugepages(pins, host, memoryNodes, changes, false).claims;
+}
+
+/** The host with other arriving guests' claimed pages taken off each node's free count (only nodes with claims are copied). */
+export function withoutClaims(host: Host, claims: readonly HugepageClaim[]): Host {
+  if (claims.length === 0) return host;
+  const nodes = host.nodes.map((node) => {
+    const mine = claims.filter((c) => c.node === node.id);
+    if (mine.length === 0 || !node.hugepages) return node;
+    const hugepages = node.hugepages.map((h) => {
+      const claimed = mine.filter((c) => c.sizeKb === h.sizeKb).reduce((sum, c) => sum + c.pages, 0);
+      return { ...h, free: Math.max(0, h.free - claimed) };
+    });
+    return { id: node.id, cpus: node.cpus, hasMemory: node.hasMemory, hugepages };
+  });
+  return { ...host, nodes };
 }

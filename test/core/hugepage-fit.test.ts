@@ -1,7 +1,14 @@
 // Hugepage-backed guests against the free pages of the nodes they are bound
 // to, on fake sysfs trees: fits, moved by remap, refused with the numbers.
 import { expect } from 'chai';
+import { join } from 'node:path';
 import { parseConfig } from '../../src/core/config.js';
+import { readDomainPins } from '../../src/core/domain-pins.js';
+import { memoryNodes } from '../../src/core/host.js';
+import { hugepageClaims } from '../../src/core/hugepage-fit.js';
+import { parseDomainXml } from '../../src/core/xml.js';
+import { withLocalOccupancy } from '../../src/io/local-occupancy.js';
+import { saveReservations } from '../../src/io/reservations.js';
 import { filterDomainXml } from '../../src/core/filter.js';
 import type { Policy } from '../../src/core/plan.js';
 import { readHost } from '../../src/io/host-sysfs.js';
@@ -183,4 +190,32 @@ describe('hugepages per host node', () => {
       if (output) for (const page of xml.match(/<page [^>]*>/g) ?? []) expect(output).to.include(page);
     });
   }
+});
+
+describe('hugepages reserved by other arriving guests', () => {
+  const { make, removeAll } = fakeHostDirs();
+  after(removeAll);
+  const config = parseConfig({});
+
+  it('an arriving guest claims its pages per node; pages another arrival claimed are not free to the next plan', () => {
+    const dir = make(spec(600, 600));
+    const host = readHost(dir, 'hp-host');
+    const pins = readDomainPins(parseDomainXml(domain({ memnodes: TWO_NODES })));
+    expect(hugepageClaims(pins, host, memoryNodes(host), [])).to.deep.equal([
+      { node: 0, sizeKb: 2048, pages: 512 },
+      { node: 1, sizeKb: 2048, pages: 512 },
+    ]);
+    // Another guest arriving at the same moment reserved 200 pages on node 1: cell 1 (512) no longer fits there.
+    saveReservations(join(dir, 'run'), [{ uuid: 'other', name: 'other', cpus: '', expires: Date.now() + 60_000, hugepages: [{ node: 1, sizeKb: 2048, pages: 200 }] }]);
+    const enriched = withLocalOccupancy(dir, join(dir, 'run'), pins, host);
+    expect(enriched.nodes[1]?.hugepages?.find((h) => h.sizeKb === 2048)?.free).to.equal(400);
+    const { plan } = filterDomainXml(domain({ memnodes: TWO_NODES }), enriched, config, 'strict');
+    expect(plan.refusal).to.equal('memnode cellid=1: node 1 has 400 free 2048 kB pages, the cell needs 512 (policy strict)');
+  });
+
+  it('a guest without hugepages claims nothing', () => {
+    const host = readHost(make(spec(600, 600)), 'hp-host');
+    const pins = readDomainPins(parseDomainXml(domain({ backing: '', memnodes: TWO_NODES })));
+    expect(hugepageClaims(pins, host, memoryNodes(host), [])).to.deep.equal([]);
+  });
 });
