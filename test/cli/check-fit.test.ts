@@ -20,7 +20,7 @@ describe('cli: check on a guest another manager owns', () => {
 
   it('--help documents exit code 3', async () => {
     const r = await runCli(['check', '--help']);
-    expect(r.stdout).to.match(/3 left alone: another manager/);
+    expect(r.stdout).to.match(/\n {2}3 {2}left alone: another manager/);
   });
 
   it('with manageForeign on, the real fit is judged', async () => {

@@ -20,9 +20,14 @@ export function checkCommand(io: Io): CommandModule<object, Args> {
       withPlanningOptions(y)
         .positional('file', { type: 'string', demandOption: true })
         .epilog(
-          'Exit codes: 0 fits; 1 does not fit (the reason follows); 2 bad input, config or host; ' +
-            `${EXIT.leftAlone} left alone: another manager (Nova, oVirt, KubeVirt…) owns the domain's pins and config manageForeign is off, ` +
-            'so repin neither judges nor changes it, as the hook would not.',
+          [
+            'Exit codes:',
+            `  ${EXIT.ok}  fits`,
+            `  ${EXIT.no}  does not fit (the reason follows)`,
+            `  ${EXIT.error}  bad input, config or host`,
+            `  ${EXIT.leftAlone}  left alone: another manager (Nova, oVirt, KubeVirt) owns the domain's`,
+            '     pins and config manageForeign is off; the hook would not change it either',
+          ].join('\n'),
         ),
     handler: async (args) => {
       const xml = await readDomainInput(args.file, io);
