@@ -9,11 +9,12 @@ import { isFilterCall } from '../hook/is-hook.js';
 const argv = process.argv.slice(2);
 if (argv[1] === 'release' || isFilterCall(argv)) {
   const loaded = process.uptime() * 1000; // for REPIN_TIMING's split
-  import('./hook-run.js').then(
-    ({ runHook }) => runHook(loaded),
-    (error: unknown) => {
-      // A damaged install: keep libvirt's XML, as onError keep would.
-      process.stderr.write(`repin: internal error, domain XML kept unchanged: ${error instanceof Error ? error.message : String(error)}\n`);
-    },
-  );
+  import('./hook-run.js')
+    .then(({ runHook }) => runHook(loaded))
+    .catch((error: unknown) => {
+      // A damaged install (hook-run.js missing, cut short, not repin's): keep libvirt's XML, as onError keep would.
+      const message = error instanceof Error ? error.message : String(error);
+      process.stderr.write(`repin: internal error, domain XML kept unchanged: ${message.split('\n')[0] ?? ''}\n`);
+      process.exitCode = 0;
+    });
 }

@@ -10,6 +10,8 @@ export const EXIT = {
   no: 1,
   /** Bad usage, config, input, host description or path; a conflict; virsh or systemctl failed (RepinError). */
   error: 2,
+  /** `check`: another manager owns the domain's pins (manageForeign off), so repin leaves it alone and judges nothing. */
+  leftAlone: 3,
   /** A bug, or the system refused (permission, missing or full file system): see the message. */
   internal: 70,
 } as const;

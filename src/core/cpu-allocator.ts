@@ -1,18 +1,22 @@
 // Hands out substitute CPUs for remap, best first: free CPUs on the wanted
-// node, free CPUs elsewhere, CPUs other domains float over, CPUs this domain
-// already uses (shared, least used first), and CPUs other domains hold
-// exclusively (only with overcommit). Free and floating lists are walked
+// node, free CPUs elsewhere, CPUs other domains float over, CPUs no vCPU of
+// this domain holds alone (its floating pins': a multi-CPU emulatorpin,
+// iothreadpin, vcpupin or <vcpu cpuset>; its emulator's), CPUs one of its
+// vCPUs holds (shared, least used first: the squeeze), and CPUs other domains
+// hold exclusively (only with overcommit). Free and floating lists are walked
 // with cursors, never rescanned; the shared tier keeps a heap per node.
 import type { CpuSet } from './cpuset.js';
 import type { Host, HostCpu } from './host.js';
 import { UseHeap, type UseEntry } from './use-heap.js';
 
-export type Tier = 'free' | 'floating' | 'shared' | 'overcommit';
+export type Tier = 'free' | 'floating' | 'own-floating' | 'shared' | 'overcommit';
 
 export interface Grant {
   readonly cpu: number;
   readonly tier: Tier;
   readonly node: number;
+  /** Said in the plan instead of the tier: why this CPU (a realtime vCPU's own CPU). */
+  readonly why?: string;
 }
 
 interface NodeLists {
@@ -20,11 +24,16 @@ interface NodeLists {
   freeCursor: number;
   readonly floating: number[];
   floatingCursor: number;
+  /** CPUs only this domain's floating pins use. */
+  readonly ownFloating: number[];
+  ownFloatingCursor: number;
   /**
    * Free CPUs grouped by physical core, for sibling groups: built on the first
    * sibling request for the node, so only the nodes asked read their SMT topology.
    */
   cores?: number[][];
+  /** The ownFloating CPUs by physical core, for sibling groups once nothing free or floating is left. */
+  ownCores?: number[][];
   /** Cores before this one have fewer than two untaken CPUs left: no sibling group fits there again. */
   coreCursor: number;
   /** Most CPUs of any one core: a larger group cannot be placed on siblings here. */
@@ -38,9 +47,15 @@ export interface AllocatorInput {
   readonly pool: CpuSet;
   /** CPUs this domain keeps using (pins that fit). */
   readonly ownUsed: CpuSet;
+  /** Of those, the CPUs a kept vCPU holds alone; the rest only the domain's floating pins or its emulator use. */
+  readonly ownHeld?: CpuSet;
   readonly heldByOthers: CpuSet;
   readonly floatingByOthers: CpuSet;
   readonly overcommit: boolean;
+  /** CPUs a realtime vCPU of this domain keeps: never shared (no shared or own-floating grant). */
+  readonly alone?: CpuSet;
+  /** Isolated CPUs (isolated, nohz_full): preferred by takeAlone. */
+  readonly isolated?: CpuSet;
 }
 
 export class CpuAllocator {
@@ -50,6 +65,8 @@ export class CpuAllocator {
   private readonly nodeOf = new Map<number, number>();
   private readonly cpuOf = new Map<number, HostCpu>();
   private readonly held: number[];
+  /** CPUs given to (or kept by) a realtime vCPU: the shared tier skips them. */
+  private readonly alone = new Set<number>();
   /** The shared tier's candidates by node, least used first (built when first needed). */
   private sharedHeaps: Map<number, UseHeap> | undefined;
 
@@ -64,11 +81,22 @@ export class CpuAllocator {
       this.cpuOf.set(cpu.id, cpu);
       let lists = this.byNode.get(cpu.node);
       if (!lists) {
-        lists = { free: [], freeCursor: 0, floating: [], floatingCursor: 0, coreCursor: 0, widestCore: 0, freeSet: new Set() };
+        lists = {
+          free: [],
+          freeCursor: 0,
+          floating: [],
+          floatingCursor: 0,
+          ownFloating: [],
+          ownFloatingCursor: 0,
+          coreCursor: 0,
+          widestCore: 0,
+          freeSet: new Set(),
+        };
         this.byNode.set(cpu.node, lists);
       }
       if (input.ownUsed.has(cpu.id)) {
         this.useCount.set(cpu.id, 1);
+        if (input.ownHeld && !input.ownHeld.has(cpu.id)) lists.ownFloating.push(cpu.id);
         continue;
       }
       if (input.heldByOthers.has(cpu.id)) continue;
@@ -80,6 +108,39 @@ export class CpuAllocator {
       lists.freeSet.add(cpu.id);
     }
     this.held = input.pool.ids.filter((id) => input.heldByOthers.has(id) && !input.ownUsed.has(id));
+    for (const id of input.alone?.ids ?? []) this.alone.add(id);
+  }
+
+  /**
+   * A free CPU no other thread will be given, for a realtime vCPU: an
+   * isolated one first (on `node`, then elsewhere), then any free one;
+   * undefined when no CPU is free.
+   */
+  takeAlone(node: number | undefined): Grant | undefined {
+    const order = this.nodeOrder(node);
+    const isolated = this.input.isolated;
+    let grant: Grant | undefined;
+    if (isolated && !isolated.isEmpty) {
+      for (const n of order) {
+        const cpu = this.byNode.get(n)?.free.find((id) => isolated.has(id) && !this.taken.has(id));
+        if (cpu !== undefined) {
+          grant = this.grant(cpu, 'free', n);
+          break;
+        }
+      }
+    }
+    if (!grant) {
+      for (const n of order) {
+        const cpu = this.next(n, 'free');
+        if (cpu !== undefined) {
+          grant = this.grant(cpu, 'free', n);
+          break;
+        }
+      }
+    }
+    if (!grant) return undefined;
+    this.alone.add(grant.cpu);
+    return { ...grant, why: isolated?.has(grant.cpu) ? 'realtime, alone, isolated' : 'realtime, alone' };
   }
 
   /** Nodes that have CPUs in the pool, most free CPUs first. */
@@ -91,10 +152,45 @@ export class CpuAllocator {
     return this.nodeOf.get(cpu);
   }
 
-  /** `count` free sibling threads of one core on `node`, or undefined. */
-  takeSiblings(node: number, count: number): Grant[] | undefined {
+  /**
+   * `count` free sibling threads of one core on `node`, or undefined. Once no
+   * CPU is free or floating anywhere, sibling threads that only the domain's
+   * floating pins use (the next tier of take) serve instead, unless the group
+   * must be `alone` (realtime vCPUs: free threads only, never shared later).
+   */
+  takeSiblings(node: number, count: number, alone = false): Grant[] | undefined {
     const lists = this.byNode.get(node);
     if (!lists || count < 2) return undefined;
+    if (alone) {
+      const grants = this.takeFreeSiblings(node, lists, count);
+      for (const g of grants ?? []) this.alone.add(g.cpu);
+      return grants?.map((g) => ({ ...g, why: 'realtime, alone, host siblings' }));
+    }
+    return this.takeFreeSiblings(node, lists, count) ?? this.takeOwnFloatingSiblings(node, lists, count);
+  }
+
+  /** Keep this granted CPU out of every later shared grant (a realtime vCPU took it). */
+  markAlone(cpu: number): void {
+    this.alone.add(cpu);
+  }
+
+  private takeOwnFloatingSiblings(node: number, lists: NodeLists, count: number): Grant[] | undefined {
+    if (lists.ownFloating.length < count) return undefined;
+    for (const n of this.byNode.keys()) if (this.next(n, 'free') !== undefined || this.next(n, 'floating') !== undefined) return undefined;
+    lists.ownCores ??= this.groupByCore(lists.ownFloating).cores;
+    for (const core of lists.ownCores) {
+      if (this.untaken(core) < count) continue;
+      const grants: Grant[] = [];
+      for (let j = 0; j < core.length && grants.length < count; j++) {
+        const cpu = core[j] as number;
+        if (!this.taken.has(cpu)) grants.push(this.grant(cpu, 'own-floating', node));
+      }
+      return grants;
+    }
+    return undefined;
+  }
+
+  private takeFreeSiblings(node: number, lists: NodeLists, count: number): Grant[] | undefined {
     const cores = (lists.cores ??= this.coresOf(lists));
     if (count > lists.widestCore) return undefined;
     while (lists.coreCursor < cores.length && this.untaken(cores[lists.coreCursor]) < 2) lists.coreCursor++;
@@ -120,9 +216,17 @@ export class CpuAllocator {
 
   /** The node's CPUs that were free at the start, by physical core in order of their first CPU. */
   private coresOf(lists: NodeLists): number[][] {
+    const { cores, widest } = this.groupByCore(lists.free);
+    lists.widestCore = widest;
+    return cores;
+  }
+
+  /** CPUs by physical core, in order of each core's first CPU in `ids`. */
+  private groupByCore(ids: readonly number[]): { cores: number[][]; widest: number } {
     const byKey = new Map<string, number[]>();
     const cores: number[][] = [];
-    for (const id of lists.free) {
+    let widest = 0;
+    for (const id of ids) {
       const cpu = this.cpuOf.get(id);
       const key = cpu ? `${cpu.socket}/${cpu.core}` : `cpu/${id}`;
       let core = byKey.get(key);
@@ -132,9 +236,9 @@ export class CpuAllocator {
         cores.push(core);
       }
       core.push(id);
-      lists.widestCore = Math.max(lists.widestCore, core.length);
+      widest = Math.max(widest, core.length);
     }
-    return cores;
+    return { cores, widest };
   }
 
   /**
@@ -164,6 +268,10 @@ export class CpuAllocator {
       const cpu = this.next(n, 'floating');
       if (cpu !== undefined) return this.grant(cpu, 'floating', n);
     }
+    for (const n of order) {
+      const cpu = this.next(n, 'own-floating');
+      if (cpu !== undefined && !this.alone.has(cpu)) return this.grant(cpu, 'own-floating', n);
+    }
     const shared = this.leastUsed(node);
     if (shared !== undefined) return this.grant(shared, 'shared', this.nodeOf.get(shared) ?? 0);
     if (this.input.overcommit) {
@@ -178,14 +286,15 @@ export class CpuAllocator {
     return node === undefined ? all : [node, ...all.filter((n) => n !== node)];
   }
 
-  private next(node: number, tier: 'free' | 'floating'): number | undefined {
+  private next(node: number, tier: 'free' | 'floating' | 'own-floating'): number | undefined {
     const lists = this.byNode.get(node);
     if (!lists) return undefined;
-    const list = tier === 'free' ? lists.free : lists.floating;
-    let cursor = tier === 'free' ? lists.freeCursor : lists.floatingCursor;
+    const list = tier === 'free' ? lists.free : tier === 'floating' ? lists.floating : lists.ownFloating;
+    let cursor = tier === 'free' ? lists.freeCursor : tier === 'floating' ? lists.floatingCursor : lists.ownFloatingCursor;
     while (cursor < list.length && this.taken.has(list[cursor] ?? -1)) cursor++;
     if (tier === 'free') lists.freeCursor = cursor;
-    else lists.floatingCursor = cursor;
+    else if (tier === 'floating') lists.floatingCursor = cursor;
+    else lists.ownFloatingCursor = cursor;
     return list[cursor];
   }
 
@@ -214,6 +323,7 @@ export class CpuAllocator {
   private buildSharedHeaps(): Map<number, UseHeap> {
     const heaps = new Map<number, UseHeap>();
     for (const [cpu, count] of this.useCount) {
+      if (this.alone.has(cpu)) continue;
       const node = this.nodeOf.get(cpu) ?? -1;
       let heap = heaps.get(node);
       if (!heap) heaps.set(node, (heap = new UseHeap()));

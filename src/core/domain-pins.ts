@@ -5,6 +5,7 @@
 import { CpuSet, parseCpuset, printable } from './cpuset.js';
 import { childElements, selectElement, selectElements, type XmlDocument as Document, type XmlElement as Element } from './dom.js';
 import { DomainXmlError } from './errors.js';
+import { readHugepageDemand, type HugepageDemand } from './hugepage-demand.js';
 
 /** Element families that name host CPUs. */
 export type CpuPinKind = 'vcpu' | 'vcpupin' | 'emulatorpin' | 'iothreadpin';
@@ -53,6 +54,14 @@ export interface DomainPins {
   readonly memoryDevices?: number;
   /** Elements whose placement numad decides (`placement='auto'`): repin writes no set into them. */
   readonly autoPlaced?: readonly ('vcpu' | 'numatune')[];
+  /** `<vcpupin vcpu=N>` ids with N at or past the vCPU count: libvirt ignores those elements, so repin plans without them. */
+  readonly ignoredVcpupins?: readonly number[];
+  /** `<cputune><shares>`, when it holds a decimal number (libvirt refuses anything else itself). */
+  readonly shares?: { readonly value: number; readonly text: string };
+  /** Memory backed by hugepages, per guest cell; absent: not hugepage-backed (not judged on free memory). */
+  readonly hugepages?: readonly HugepageDemand[];
+  /** vCPUs with `<vcpusched scheduler='fifo'|'rr'>` (guest ids): each must have a host CPU to itself. */
+  readonly realtime?: CpuSet;
 }
 
 /**
@@ -131,7 +140,13 @@ function readCells(doc: Document): GuestCell[] {
   });
 }
 
-function readCpuPins(doc: Document): CpuPin[] {
+/**
+ * The CPU pins libvirt uses. A vcpupin naming a vCPU the domain lacks is
+ * skipped before its cpuset is read, as libvirt's parser does
+ * (virDomainVcpuPinDefParseXML: "Ignoring vcpupin for missing vcpus"); its id
+ * goes to `ignored`.
+ */
+function readCpuPins(doc: Document, vcpus: number, ignored: number[]): CpuPin[] {
   const pins: CpuPin[] = [];
   const vcpu = selectElement('/domain/vcpu', doc);
   if (vcpu?.hasAttribute('cpuset') && vcpu.getAttribute('placement') !== 'auto') {
@@ -148,6 +163,10 @@ function readCpuPins(doc: Document): CpuPin[] {
   ] as const) {
     for (const element of childElements(cputune, name)) {
       const id = idAttr ? intAttr(element, idAttr, name) : undefined;
+      if (kind === 'vcpupin' && id !== undefined && id >= vcpus) {
+        ignored.push(id);
+        continue;
+      }
       const key = `${kind}/${id}`;
       if (seen.has(key)) throw new DomainXmlError(`${pinLabel({ kind, id })} appears twice`);
       seen.add(key);
@@ -219,12 +238,8 @@ export function readDomainPins(doc: Document): DomainPins {
   const topology = selectElement('/domain/cpu/topology', doc);
   const threadsText = topology?.getAttribute('threads') ?? '1';
   const threads = /^\d{1,4}$/.test(threadsText) && Number(threadsText) > 0 ? Number(threadsText) : 1;
-  const cpuPins = readCpuPins(doc);
-  for (const pin of cpuPins) {
-    if (pin.kind === 'vcpupin' && (pin.id ?? 0) >= vcpus) {
-      throw new DomainXmlError(`vcpupin vcpu=${pin.id}: the domain has only ${vcpus} vCPUs`);
-    }
-  }
+  const ignoredVcpupins: number[] = [];
+  const cpuPins = readCpuPins(doc, vcpus, ignoredVcpupins);
   const autoPlaced = (['vcpu', 'numatune'] as const).filter(
     (element) => selectElement(element === 'vcpu' ? '/domain/vcpu' : '/domain/numatune/memory', doc)?.getAttribute('placement') === 'auto',
   );
@@ -239,6 +254,10 @@ export function readDomainPins(doc: Document): DomainPins {
     iothreadIds: readIothreadIds(doc),
     memoryDevices: selectElements('/domain/devices/memory', doc).length,
     autoPlaced,
+    ...(ignoredVcpupins.length > 0 ? { ignoredVcpupins } : {}),
+    ...readShares(doc),
+    ...withHugepages(readHugepageDemand(doc)),
+    ...readRealtime(doc, vcpus),
   };
 }
 
@@ -252,4 +271,31 @@ function readIothreadIds(doc: Document): number[] {
   const count = /^\d{1,5}$/.test(countText) ? Number(countText) : 0;
   for (let id = 1; ids.length < count; id++) if (!ids.includes(id)) ids.push(id);
   return ids;
+}
+
+/** `<cputune><shares>` as a number; absent or not a decimal number: not read. */
+function readShares(doc: Document): { shares?: DomainPins['shares'] } {
+  const text = selectElement('/domain/cputune/shares', doc)?.textContent;
+  if (text === undefined || text === null || !/^\s*\d{1,20}\s*$/.test(text)) return {};
+  return { shares: { value: Number(text.trim()), text } };
+}
+
+function withHugepages(demand: HugepageDemand[] | undefined): { hugepages?: HugepageDemand[] } {
+  return demand === undefined || demand.length === 0 ? {} : { hugepages: demand };
+}
+
+/**
+ * vCPUs a `<vcpusched>` gives a realtime scheduler (fifo or rr). Its `vcpus`
+ * names guest vCPUs, so it is read, never rewritten; ids past the vCPU count
+ * are dropped, as for vcpupin.
+ */
+function readRealtime(doc: Document, vcpus: number): { realtime?: CpuSet } {
+  const ids: number[] = [];
+  for (const sched of selectElements('/domain/cputune/vcpusched', doc)) {
+    const scheduler = sched.getAttribute('scheduler');
+    if (scheduler !== 'fifo' && scheduler !== 'rr') continue;
+    const { set } = cpusetAttr(sched, 'vcpus', 'vcpusched');
+    ids.push(...set.ids.filter((id) => id < vcpus));
+  }
+  return ids.length === 0 ? {} : { realtime: CpuSet.of(ids) };
 }

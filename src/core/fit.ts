@@ -43,12 +43,14 @@ export interface Misfits {
 }
 
 /**
- * Whether other guests' CPUs can change this domain's plan: they decide only
- * whether a dedicated pin fits and where substitutes go. A domain with no
+ * Whether other guests' CPUs (or reserved huge pages) can change this domain's
+ * plan: they decide only whether a dedicated pin fits and where substitutes go. A domain with no
  * dedicated pin, no misfitting CPU pin and no original record to plan from
  * gets the same plan without them, so the host need not be scanned.
  */
 export function occupancyMatters(pins: DomainPins, pools: Pools, hasOriginal: boolean): boolean {
+  // Other arriving guests' reserved huge pages change whether hugepage-backed memory fits.
+  if (pins.hugepages !== undefined) return true;
   return hasOriginal || pins.cpuPins.some((pin) => isDedicated(pin) || !cpuPinFits(pin, pools, undefined));
 }
 

@@ -2,7 +2,7 @@
 // host B while sitting on host A. Cpusets are stored in libvirt's text form.
 import { CpuSet, parseSysfsList } from './cpuset.js';
 import { HostError } from './errors.js';
-import type { Host, HostCpu, HostNode } from './host.js';
+import type { Host, HostCpu, HostNode, NodeHugepages } from './host.js';
 
 export const HOST_PROFILE_VERSION = 1;
 
@@ -11,9 +11,15 @@ export interface HostProfile {
   name: string;
   usable: string;
   usableNodes: string;
-  nodes: { id: number; cpus: string; memory: boolean }[];
+  nodes: { id: number; cpus: string; memory: boolean; hugepages?: { sizeKb: number; free: number; total: number }[] }[];
   cpus: { id: number; core: number; socket: number; node: number; siblings: string }[];
   occupancy?: { exclusive: string; floating: string; holders: Record<string, string> };
+  /** cgroup version of the cpu controller guests run under (optional: older profiles lack it). */
+  cpuCgroup?: 1 | 2;
+  /** /proc/meminfo Hugepagesize, in kB. */
+  defaultHugepageKb?: number;
+  /** Isolated CPUs (isolated ∪ nohz_full), in libvirt's list form. */
+  isolated?: string;
 }
 
 export function hostToProfile(host: Host): HostProfile {
@@ -22,9 +28,18 @@ export function hostToProfile(host: Host): HostProfile {
     name: host.name,
     usable: host.usable.toString(),
     usableNodes: host.usableNodes.toString(),
-    nodes: host.nodes.map((n) => ({ id: n.id, cpus: n.cpus.toString(), memory: n.hasMemory })),
+    nodes: host.nodes.map((n) => ({
+      id: n.id,
+      cpus: n.cpus.toString(),
+      memory: n.hasMemory,
+      ...(n.hugepages && n.hugepages.length > 0 ? { hugepages: n.hugepages.map((h) => ({ sizeKb: h.sizeKb, free: h.free, total: h.total })) } : {}),
+    })),
     cpus: host.cpus.map((c) => ({ id: c.id, core: c.core, socket: c.socket, node: c.node, siblings: c.siblings.toString() })),
   };
+  if (host.cpuCgroup !== undefined) profile.cpuCgroup = host.cpuCgroup;
+  const extras = host.extras;
+  if (extras?.defaultHugepageKb !== undefined) profile.defaultHugepageKb = extras.defaultHugepageKb;
+  if (extras?.isolated && !extras.isolated.isEmpty) profile.isolated = extras.isolated.toString();
   if (host.occupancy) {
     const o = host.occupancy;
     profile.occupancy = { exclusive: o.exclusive.toString(), floating: o.floating.toString(), holders: { ...o.holders } };
@@ -58,12 +73,31 @@ export function hostFromProfile(value: unknown, source: string): Host {
     siblings: list(c.siblings, `cpus[${i}].siblings`),
   }));
   cpus.sort((a, b) => a.id - b.id);
+  const pages = (value: unknown, key: string): NodeHugepages[] => {
+    if (!Array.isArray(value)) return fail(`${key} must be an array`);
+    return value.map((h: Partial<NodeHugepages>, j) => ({
+      sizeKb: int(h.sizeKb, `${key}[${j}].sizeKb`),
+      free: int(h.free, `${key}[${j}].free`),
+      total: int(h.total, `${key}[${j}].total`),
+    }));
+  };
   const nodes: HostNode[] = (p.nodes ?? []).map((n, i) => ({
     id: int(n.id, `nodes[${i}].id`),
     cpus: list(n.cpus, `nodes[${i}].cpus`),
     hasMemory: n.memory === true,
+    ...(n.hugepages === undefined ? {} : { hugepages: pages(n.hugepages, `nodes[${i}].hugepages`) }),
   }));
+  if (p.cpuCgroup !== undefined && p.cpuCgroup !== 1 && p.cpuCgroup !== 2) fail(`cpuCgroup must be 1 or 2, got ${JSON.stringify(p.cpuCgroup)}`);
   const host: Host = {
+    ...(p.cpuCgroup === undefined ? {} : { cpuCgroup: p.cpuCgroup }),
+    ...(p.defaultHugepageKb === undefined && p.isolated === undefined
+      ? {}
+      : {
+          extras: {
+            ...(p.defaultHugepageKb === undefined ? {} : { defaultHugepageKb: int(p.defaultHugepageKb, 'defaultHugepageKb') }),
+            ...(p.isolated === undefined ? {} : { isolated: list(p.isolated, 'isolated') }),
+          },
+        }),
     name: typeof p.name === 'string' ? p.name : source,
     cpus,
     usable: list(p.usable, 'usable'),

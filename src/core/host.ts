@@ -16,11 +16,22 @@ export interface HostCpu {
   readonly siblings: CpuSet;
 }
 
+/** Huge pages of one size on one node (`nodeN/hugepages/hugepages-<kB>kB`). */
+export interface NodeHugepages {
+  readonly sizeKb: number;
+  /** `free_hugepages`: what a guest starting now can map. */
+  readonly free: number;
+  /** `nr_hugepages`: reserved on the node, free or not. */
+  readonly total: number;
+}
+
 export interface HostNode {
   readonly id: number;
   readonly cpus: CpuSet;
   /** Whether the node has memory (`N_MEMORY`): nodesets may only name these. */
   readonly hasMemory: boolean;
+  /** Huge pages by size; absent: not known (a profile without them), so hugepage-backed guests are not judged. */
+  readonly hugepages?: readonly NodeHugepages[];
 }
 
 /** CPUs another running domain holds, as seen on this host (issue: occupancy). */
@@ -43,6 +54,17 @@ export interface Host {
   /** NUMA nodes guests may allocate from (that cgroup's mems). */
   readonly usableNodes: CpuSet;
   readonly occupancy?: Occupancy;
+  /** cgroup version of the cpu controller guests run under (src/io/cgroup-limits.ts); absent: unknown, shares not judged. */
+  readonly cpuCgroup?: 1 | 2;
+  /** What only some guests' plans ask about; an object of its own so a host read from sysfs reads it on first use, not on every copy. */
+  readonly extras?: HostExtras;
+}
+
+export interface HostExtras {
+  /** Size of `<hugepages/>` without a `<page>` size (/proc/meminfo Hugepagesize). */
+  readonly defaultHugepageKb?: number;
+  /** CPUs isolated from the scheduler (`isolated`, `nohz_full`): preferred for realtime vCPUs. */
+  readonly isolated?: CpuSet;
 }
 
 /** Nodes a nodeset may name: usable and with memory. */

@@ -6,14 +6,14 @@ import type { EditableDocument } from './dom.js';
 import { pinLabel, readDomainPins, type CpuPin, type DomainPins, type NodePin, type PinKind } from './domain-pins.js';
 import type { Host } from './host.js';
 import { readOriginal, writeOriginal, type OriginalPin } from './metadata.js';
-import { planOutcome, type Change, type Plan } from './plan.js';
+import { planOutcome, type Change, type ChangeElement, type Plan } from './plan.js';
 import { planDomain, type PlanOptions } from './planner.js';
 import { applyChanges } from './rewrite.js';
 
 const CPU_KINDS: ReadonlySet<PinKind> = new Set(['vcpu', 'vcpupin', 'emulatorpin', 'iothreadpin']);
-const key = (element: PinKind, id: number | undefined): string => `${element}/${id ?? ''}`;
+const key = (element: ChangeElement, id: number | undefined): string => `${element}/${id ?? ''}`;
 /** One element's identity in a record entry or a change (`vcpupin/3`, `emulatorpin/`): the same key the record is read by. */
-export const elementKey = (entry: { readonly element: PinKind; readonly id?: number }): string => key(entry.element, entry.id);
+export const elementKey = (entry: { readonly element: ChangeElement; readonly id?: number }): string => key(entry.element, entry.id);
 
 /** The placement as a record: what the metadata stores the first time repin changes a domain. */
 export function recordOf(pins: DomainPins): OriginalPin[] {
@@ -197,6 +197,8 @@ export function planFromOriginal(current: DomainPins, intent: Intent, host: Host
     if (same || (now === undefined && want.value === null)) continue;
     changes.push({ element, ...id, old: now?.text ?? null, new: want.value, rule: want.rule, ...(want.mode ? { mode: want.mode } : {}) });
   }
+  // Changes to what is not a pin (<cputune><shares>) are judged on the current XML, not the record.
+  for (const c of fromOriginal.changes) if (c.element === 'shares') changes.push(c);
   return { ...fromOriginal, outcome: planOutcome(changes, undefined), changes, notes: [...fromOriginal.notes] };
 }
 

@@ -5,8 +5,11 @@ import { pinLabel, type CpuPin, type PinKind } from './domain-pins.js';
 export const POLICIES = ['remap', 'intersect', 'unpin', 'strict'] as const;
 export type Policy = (typeof POLICIES)[number];
 
+/** What a change names: a host-side pin, or `<cputune><shares>` (host-fit.ts), which libvirt checks against the host's cgroup version. */
+export type ChangeElement = PinKind | 'shares';
+
 export interface Change {
-  readonly element: PinKind;
+  readonly element: ChangeElement;
   /** vCPU, iothread, guest cell or memory device index; absent for single elements. */
   readonly id?: number;
   /** Old cpuset/nodeset, or null when the element is created (restoring an original pin). */
@@ -40,7 +43,7 @@ export function planOutcome(changes: readonly Change[], refusal: string | undefi
 
 /** `vcpupin vcpu=3`, `emulatorpin`, … for a change. */
 export function changeLabel(change: Change): string {
-  return pinLabel({ kind: change.element, id: change.id });
+  return change.element === 'shares' ? 'cputune shares' : pinLabel({ kind: change.element, id: change.id });
 }
 
 /** CPUs the domain will hold alone once started: its single-CPU vcpu/emulator pins after the plan. */

@@ -18,6 +18,8 @@ import { placementNotes } from './remap-outcome.js';
 
 export interface RemapOptions {
   readonly overcommit?: boolean;
+  /** Guest cells to move whole to a host node (cell → node): their vCPUs on other nodes are moved too (hugepage-fit.ts). */
+  readonly relocate?: ReadonlyMap<number, number>;
 }
 
 export interface RemapResult {
@@ -36,8 +38,9 @@ export function remapChanges(
   options: RemapOptions,
 ): RemapResult {
   const notes: string[] = [];
-  const misfitting = new Set(misfits.cpu);
   const cellOf = vcpuCells(pins);
+  const away = relocation(pins, cellOf, host, options.relocate);
+  const misfitting = new Set([...misfits.cpu, ...pins.cpuPins.filter((pin) => pin.cpus.ids.some((cpu) => away(pin, cpu)))]);
   // One substitution map per pool: with separate emulator CPUs, vCPU and emulator pins cannot share anyway.
   const classes = pools.vcpu.equals(pools.emulator)
     ? [{ pool: pools.vcpu, pins: pins.cpuPins }]
@@ -48,7 +51,7 @@ export function remapChanges(
   const grants = new Map<CpuPin, Map<number, Grant>>();
   for (const { pool, pins: classPins } of classes) {
     if (!classPins.some((pin) => misfitting.has(pin))) continue;
-    const result = substitutes({ pins, cellOf, classPins, pool, pools, host, held, overcommit: options.overcommit === true });
+    const result = substitutes({ pins, cellOf, classPins, pool, pools, host, held, overcommit: options.overcommit === true, away, relocate: options.relocate });
     if ('refusal' in result) return { changes: [], notes, refusal: result.refusal };
     notes.push(...result.notes);
     for (const pin of classPins) if (misfitting.has(pin)) grants.set(pin, result.map);
@@ -56,7 +59,7 @@ export function remapChanges(
   const changes: Change[] = [];
   for (const pin of pins.cpuPins) {
     const map = grants.get(pin);
-    const moved = map && applyMap(pin, map, pools, held);
+    const moved = map && applyMap(pin, map, pools, held, away);
     if (moved) changes.push(moved);
   }
   changes.push(...remapNodePins(pins, cellOf, misfits.node, pools, changes, host));
@@ -74,29 +77,40 @@ interface ClassInput {
   readonly host: Host;
   readonly held: CpuSet | undefined;
   readonly overcommit: boolean;
+  /** A CPU of a pin that must move though it fits (its cell is relocated). */
+  readonly away: (pin: CpuPin, cpu: number) => boolean;
+  readonly relocate: ReadonlyMap<number, number> | undefined;
 }
 
 /** The substitution map for one pool's pins: each CPU that does not fit → the CPU that replaces it. */
 function substitutes(input: ClassInput): { map: Map<number, Grant>; notes: string[] } | { refusal: string } {
   const { pins, cellOf, classPins, pool, pools, host, held } = input;
-  const bad = (pin: CpuPin, cpu: number): boolean => !pool.has(cpu) || (isDedicated(pin) && !cpuPinFits(pin, pools, held));
+  const bad = (pin: CpuPin, cpu: number): boolean => !pool.has(cpu) || (isDedicated(pin) && !cpuPinFits(pin, pools, held)) || input.away(pin, cpu);
   const demands = collectDemands(pins, cellOf, classPins, bad);
   // CPUs the domain keeps using; a <vcpu cpuset> every thread's own pin overrides uses none.
   const superseded = !vcpuCpusetInUse(pins);
   const kept = CpuSet.of(classPins.flatMap((pin) => (superseded && pin.kind === 'vcpu' ? [] : pin.cpus.ids.filter((cpu) => !bad(pin, cpu)))));
+  // CPUs a kept vCPU holds alone: a substitute goes there only after every CPU the domain's other threads use (the squeeze).
+  // The emulator alone on a CPU counts as floating here: it mostly sleeps, a second vCPU does not.
+  const ownHeld = CpuSet.of(classPins.flatMap((pin) => (isDedicated(pin) && pin.kind === 'vcpupin' ? pin.cpus.ids.filter((cpu) => !bad(pin, cpu)) : [])));
   const allocator = new CpuAllocator({
     host,
     pool,
     ownUsed: kept,
+    ownHeld,
     heldByOthers: held ?? CpuSet.empty,
     floatingByOthers: host.occupancy?.floating ?? CpuSet.empty,
     overcommit: input.overcommit,
+    alone: keptRealtimeCpus(pins, classPins, bad),
+    ...(host.extras?.isolated ? { isolated: host.extras.isolated } : {}),
   });
   const cellNode = planCellNodes(pins, cellOf, demands, kept, allocator, host);
+  for (const [cell, node] of input.relocate ?? []) cellNode.set(cell, node);
   const partners = keptSiblingsByGuestCore(pins, cellOf, classPins, bad, allocator);
   const map = new Map<number, Grant>();
   const notes: string[] = [];
   const shared: number[] = [];
+  const overFloating: number[] = [];
   const groups = orderDemands(demands);
   // First complete guest cores whose other vCPUs kept their CPUs: their free host siblings are spoken for.
   for (const group of groups) {
@@ -104,32 +118,71 @@ function substitutes(input: ClassInput): { map: Map<number, Grant>; notes: strin
     const threads = first?.core === undefined ? [] : (partners.get(`${first.cell ?? -1}/${first.core}`) ?? []);
     for (const demand of group) {
       const grant = threads.length > 0 && !map.has(demand.cpu) ? takePartner(allocator, threads) : undefined;
-      if (grant) map.set(demand.cpu, grant);
+      if (grant && demand.realtime !== undefined) allocator.markAlone(grant.cpu);
+      if (grant) map.set(demand.cpu, demand.realtime === undefined ? grant : { ...grant, why: 'realtime, alone, host sibling' });
     }
   }
   for (const group of groups) {
     const wanted = group.filter((d) => !map.has(d.cpu));
     if (wanted.length === 0) continue;
     const node = cellNode.get(wanted[0]?.cell ?? -1) ?? cellNode.get(-1);
-    const siblings = node !== undefined && wanted.length > 1 ? allocator.takeSiblings(node, wanted.length) : undefined;
+    const realtime = wanted[0]?.realtime !== undefined;
+    const siblings = node !== undefined && wanted.length > 1 ? allocator.takeSiblings(node, wanted.length, realtime) : undefined;
     for (let i = 0; i < wanted.length; i++) {
       const demand = wanted[i] as Demand;
+      if (demand.realtime !== undefined) {
+        const alone = siblings?.[i] ?? allocator.takeAlone(node);
+        if (!alone) {
+          return {
+            refusal: `remap: realtime vCPU ${demand.realtime} (vcpusched) needs a CPU no other thread uses for its CPU ${demand.cpu}; none is free (pool ${pool.toString() || 'empty'}, held by other domains ${held?.toString() || 'none'})`,
+          };
+        }
+        map.set(demand.cpu, alone);
+        continue;
+      }
       const grant = siblings?.[i] ?? allocator.take(node);
       if (!grant) {
         const needed = CpuSet.of(demands.map((d) => d.cpu)).size;
         return { refusal: `remap: no CPU left for ${demand.cpu} (needed ${needed} substitutes; pool ${pool.toString() || 'empty'}, held by other domains ${held?.toString() || 'none'}, overcommit off)` };
       }
       if (grant.tier === 'shared' && demand.dedicated) shared.push(demand.cpu);
+      if (grant.tier === 'own-floating' && demand.dedicated) overFloating.push(grant.cpu);
       if (grant.tier === 'overcommit') notes.push(`CPU ${grant.cpu} is held by another domain; shared because overcommit is on`);
       map.set(demand.cpu, grant);
     }
+  }
+  if (overFloating.length > 0) {
+    notes.push(`no free CPU left: dedicated substitutes on CPUs ${CpuSet.of(overFloating).toString()}, which only the domain's own floating pins also use`);
   }
   if (shared.length > 0) notes.push(`host has too few free CPUs for distinct substitutes: ${CpuSet.of(shared).toString()} share CPUs the domain already uses`);
   return { map, notes };
 }
 
+/** Whether a CPU of a pin must move because its guest cell is relocated to another node (none without `relocate`). */
+function relocation(
+  pins: DomainPins,
+  cellOf: ReadonlyMap<number, number>,
+  host: Host,
+  relocate: ReadonlyMap<number, number> | undefined,
+): (pin: CpuPin, cpu: number) => boolean {
+  if (!relocate || relocate.size === 0) return () => false;
+  const nodeOf = new Map(host.cpus.map((c) => [c.id, c.node]));
+  return (pin, cpu) => {
+    if (pin.kind !== 'vcpupin' || pin.id === undefined) return false;
+    const target = relocate.get(cellOf.get(pin.id) ?? -1);
+    return target !== undefined && nodeOf.get(cpu) !== target;
+  };
+}
+
+/** CPUs that realtime vCPUs keep (single-CPU pins that fit): no substitute may share them. */
+function keptRealtimeCpus(pins: DomainPins, classPins: readonly CpuPin[], bad: (pin: CpuPin, cpu: number) => boolean): CpuSet {
+  const rt = pins.realtime;
+  if (!rt) return CpuSet.empty;
+  return CpuSet.of(classPins.flatMap((pin) => (pin.kind === 'vcpupin' && pin.id !== undefined && rt.has(pin.id) && isDedicated(pin) ? pin.cpus.ids.filter((cpu) => !bad(pin, cpu)) : [])));
+}
+
 /** One pin through the map; the rule names each substitute and the tier it came from. */
-function applyMap(pin: CpuPin, map: ReadonlyMap<number, Grant>, pools: Pools, held: CpuSet | undefined): Change | undefined {
+function applyMap(pin: CpuPin, map: ReadonlyMap<number, Grant>, pools: Pools, held: CpuSet | undefined, away: (pin: CpuPin, cpu: number) => boolean): Change | undefined {
   const pool = poolFor(pin.kind, pools);
   // Once per vCPU pin: the rule is built as it goes, no closure or list of every move.
   const ids = pin.cpus.ids.slice();
@@ -138,9 +191,9 @@ function applyMap(pin: CpuPin, map: ReadonlyMap<number, Grant>, pools: Pools, he
   for (let i = 0; i < ids.length; i++) {
     const cpu = ids[i] as number;
     const grant = map.get(cpu);
-    if (!grant || (pool.has(cpu) && cpuPinFits(pin, pools, held))) continue;
+    if (!grant || (pool.has(cpu) && cpuPinFits(pin, pools, held) && !away(pin, cpu))) continue;
     ids[i] = grant.cpu;
-    if (++moved <= 4) shown += `${moved > 1 ? ', ' : ''}${cpu}→${grant.cpu} (${grant.tier}, node ${grant.node})`;
+    if (++moved <= 4) shown += `${moved > 1 ? ', ' : ''}${cpu}→${grant.cpu} (${grant.why ?? grant.tier}, node ${grant.node})`;
   }
   const next = CpuSet.of(ids);
   if (next.equals(pin.cpus)) return undefined;

@@ -3,8 +3,9 @@ import type { CpuSet } from './cpuset.js';
 import { describeMisfit, type Misfits } from './fit.js';
 import type { Pools } from './pools.js';
 
-export function strictRefusal(misfits: Misfits, pools: Pools, held: CpuSet | undefined): string | undefined {
-  const all = [...misfits.cpu, ...misfits.node];
+/** `extra`: clauses for what does not fit beyond pins (shares, hugepages: host-fit checks). */
+export function strictRefusal(misfits: Misfits, pools: Pools, held: CpuSet | undefined, extra: readonly string[] = []): string | undefined {
+  const all = [...[...misfits.cpu, ...misfits.node].map((pin) => describeMisfit(pin, pools, held)), ...extra];
   if (all.length === 0) return undefined;
-  return `${all.map((pin) => describeMisfit(pin, pools, held)).join('; ')} (policy strict)`;
+  return `${all.join('; ')} (policy strict)`;
 }

@@ -11,6 +11,8 @@ export interface Demand {
   cell: number | undefined;
   /** Guest core (vCPU id / threads) when the guest has SMT and a dedicated vCPU uses this CPU. */
   core: number | undefined;
+  /** A realtime vCPU (vcpusched fifo/rr) is pinned to this CPU alone: its substitute must be a CPU of its own. */
+  realtime?: number;
 }
 
 /** Guest cell of each vCPU that a `<cpu><numa><cell cpus>` names. */
@@ -45,6 +47,7 @@ export function collectDemands(
         byCpu.set(cpu, demand);
       }
       demand.dedicated ||= dedicated;
+      if (dedicated && vcpu !== undefined && pins.realtime?.has(vcpu)) demand.realtime ??= vcpu;
       demand.vcpu ||= pin.kind === 'vcpupin' || pin.kind === 'vcpu';
       if (vcpu !== undefined) {
         demand.cell ??= cellOf.get(vcpu);
@@ -66,7 +69,7 @@ export function orderDemands(demands: readonly Demand[]): Demand[][] {
   }
   const rank = (g: Demand[]): [number, number, number, number] => {
     const first = g[0];
-    const tier = (first?.dedicated ? 0 : 2) + (first?.vcpu ? 0 : 1);
+    const tier = first?.realtime !== undefined ? -1 : (first?.dedicated ? 0 : 2) + (first?.vcpu ? 0 : 1);
     return [tier, first?.cell ?? -1, first?.core ?? -1, first?.cpu ?? -1];
   };
   return [...groups.values()].sort((a, b) => {

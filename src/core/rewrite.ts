@@ -2,9 +2,8 @@
 // Only the attributes and elements named in the plan are touched; comments,
 // metadata, unknown elements and formatting elsewhere stay as they were.
 import { childElements, selectElement, selectElements, type EditableDocument as Document, type EditableElement as Element, type EditableNode as Node } from './dom.js';
-import type { PinKind } from './domain-pins.js';
 import { InternalError } from './errors.js';
-import type { Change } from './plan.js';
+import type { Change, ChangeElement } from './plan.js';
 
 type Updater = (doc: Document, change: Change) => void;
 
@@ -66,7 +65,7 @@ const pinElement =
     else element.setAttribute(attr, change.new);
   };
 
-const updaters: Record<PinKind, Updater> = {
+const updaters: Record<ChangeElement, Updater> = {
   vcpu: (doc, change) => {
     const vcpu = selectElement('/domain/vcpu', doc);
     if (!vcpu) throw new InternalError('plan names <vcpu cpuset> but the domain has no <vcpu>');
@@ -96,6 +95,11 @@ const updaters: Record<PinKind, Updater> = {
     const created = doc.createElement('nodemask');
     created.textContent = change.new;
     source.appendChild(created);
+  },
+  shares: (doc, change) => {
+    const shares = selectElement('/domain/cputune/shares', doc);
+    if (!shares || change.new === null) throw new InternalError('plan names <cputune><shares> but the domain has none');
+    shares.textContent = change.new;
   },
 };
 

@@ -15,6 +15,8 @@ import { monotonicMs } from '../io/monotonic.js';
 import { isOutputCutShort, type Io } from '../io/process-io.js';
 import { loadReservations, RESERVATION_TTL_MS, saveReservations, withHostLock } from '../io/reservations.js';
 import { dedicatedCpusAfter } from '../core/plan.js';
+import { hugepageClaims } from '../core/hugepage-fit.js';
+import { memoryNodes, type Host } from '../core/host.js';
 import { readFdText, readText } from '../io/read-input.js';
 import { writeReconcileRequest } from '../io/spool.js';
 import type { StartMarks } from './entry.js';
@@ -67,7 +69,7 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
         ...(view.withOthers ? { enrichHost: view.withOthers } : {}),
       });
       last = monotonicMs();
-      if (locked && planned.plan.outcome !== 'refused') reserve(dir, planned, host.usable);
+      if (locked && planned.plan.outcome !== 'refused') reserve(dir, planned, host.usable, host);
       lap('reserve');
       return planned;
     });
@@ -151,15 +153,18 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
 }
 
 /** Record the CPUs of this host that the domain will hold alone until it is seen running. */
-function reserve(dir: string, result: FilterResult, usable: CpuSet): void {
+function reserve(dir: string, result: FilterResult, usable: CpuSet, host: Host): void {
   // In shadow mode libvirt starts the guest with its incoming pins: those are what it will hold.
   const changes = result.shadow ? [] : result.plan.changes;
   const cpus = dedicatedCpusAfter(result.pins.cpuPins, changes).filter((cpu) => usable.has(cpu));
   const { uuid, name } = result.pins;
+  // Huge pages the guest will take (src/core/hugepage-fit.ts): none for a guest without hugepages.
+  const hugepages = result.pins.hugepages ? hugepageClaims(result.pins, host, memoryNodes(host), changes) : [];
   const all = loadReservations(dir);
   const others = all.filter((r) => r.uuid !== uuid);
-  if (cpus.length === 0 && others.length === all.length) return;
-  const mine = cpus.length === 0 ? [] : [{ uuid, name, cpus: CpuSet.of(cpus).toString(), expires: Date.now() + RESERVATION_TTL_MS }];
+  if (cpus.length === 0 && hugepages.length === 0 && others.length === all.length) return;
+  const expires = Date.now() + RESERVATION_TTL_MS;
+  const mine = cpus.length === 0 && hugepages.length === 0 ? [] : [{ uuid, name, cpus: CpuSet.of(cpus).toString(), expires, ...(hugepages.length > 0 ? { hugepages } : {}) }];
   try {
     saveReservations(dir, [...others, ...mine]);
   } catch {

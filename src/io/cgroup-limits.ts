@@ -115,3 +115,26 @@ function findUp(base: string, cgroupPath: string, names: string[], what: string)
   }
   return undefined;
 }
+
+/**
+ * The cgroup version of the cpu controller guests run under, which decides
+ * the range libvirt accepts for `<cputune><shares>` (src/core/cpu-shares.ts):
+ * v1 when a v1 hierarchy in /proc/self/cgroup carries `cpu` (libvirt prefers
+ * a controller's v1 mount, as on systemd's hybrid layout), else v2 when the
+ * unified hierarchy offers `cpu`; undefined when neither does. The version is
+ * the machine's, so this process's cgroup file tells it for guests too.
+ */
+export function readCpuCgroupVersion(root: string): 1 | 2 | undefined {
+  const text = readText(join(root, 'proc/self/cgroup')) ?? '';
+  let unified = false;
+  for (const line of text.split('\n')) {
+    const match = /^(\d+):([^:]*):/.exec(line);
+    if (!match) continue;
+    if (match[1] === '0' && match[2] === '') unified = true;
+    else if ((match[2] ?? '').split(',').includes('cpu')) return 1;
+  }
+  if (!unified) return undefined;
+  const v2 = join(root, 'sys/fs/cgroup');
+  const controllers = readText(join(v2, 'cgroup.controllers')) ?? readText(join(v2, 'unified', 'cgroup.controllers')) ?? '';
+  return controllers.split(/\s+/).includes('cpu') ? 2 : undefined;
+}

@@ -5,8 +5,9 @@
 // short-lived hook.
 import { CpuSet } from '../core/cpuset.js';
 import { HostError, RepinError } from '../core/errors.js';
-import type { Host, HostCpu, HostNode } from '../core/host.js';
-import { readGuestCpuset, type Limits } from './cgroup-limits.js';
+import type { Host, HostCpu, HostExtras, HostNode } from '../core/host.js';
+import { readCpuCgroupVersion, readGuestCpuset, type Limits } from './cgroup-limits.js';
+import { readDefaultHugepageKb, readIsolated, readNodeHugepages } from './host-fit-sysfs.js';
 import { listIds, readId, readList, readText, under } from './sysfs-files.js';
 
 /**
@@ -41,7 +42,23 @@ function readHostUnder(root: string, name: string | undefined, guestCpuset: (roo
   const hostname = readText(under(root, 'proc/sys/kernel/hostname'))?.trim();
   const topology = new Topology(cpuDir, placement);
   const cpus = online.ids.map((id) => topology.cpu(id));
-  return { name: name ?? (hostname || 'localhost'), cpus, usable, nodes: placement.nodes, usableNodes };
+  const cpuCgroup = readCpuCgroupVersion(root);
+  const host: Host = { name: name ?? (hostname || 'localhost'), cpus, usable, nodes: placement.nodes, usableNodes, ...(cpuCgroup === undefined ? {} : { cpuCgroup }) };
+  return withLazyExtras(host, root, cpuDir);
+}
+
+/** The host's extras, read on first use (getters, like each node's hugepages). */
+function withLazyExtras(host: Host, root: string, cpuDir: string): Host {
+  let hugeKb: number | undefined | null = null;
+  let isolated: CpuSet | undefined;
+  const extras: HostExtras = Object.defineProperties(
+    {},
+    {
+      defaultHugepageKb: { enumerable: true, get: () => (hugeKb === null ? (hugeKb = readDefaultHugepageKb(root)) : hugeKb) },
+      isolated: { enumerable: true, get: () => (isolated ??= readIsolated(cpuDir)) },
+    },
+  );
+  return { ...host, extras };
 }
 
 // --- CPUs and nodes ----------------------------------------------------------
@@ -181,11 +198,16 @@ function readNodes(nodeDir: string, online: CpuSet): Placement {
   const withMemory = readList(under(nodeDir, 'has_memory'), 'node list');
   const nodes = [...members.keys()]
     .sort((a, b) => a - b)
-    .map((id) => ({
-      id,
-      cpus: CpuSet.of(members.get(id) ?? []),
-      hasMemory: withMemory ? withMemory.has(id) : meminfoHasMemory(under(nodeDir, `node${id}`, 'meminfo')),
-    }));
+    .map((id) => {
+      let hugepages: HostNode['hugepages'];
+      const node = {
+        id,
+        cpus: CpuSet.of(members.get(id) ?? []),
+        hasMemory: withMemory ? withMemory.has(id) : meminfoHasMemory(under(nodeDir, `node${id}`, 'meminfo')),
+      };
+      // Read on first use: only a hugepage-backed guest's plan asks.
+      return Object.defineProperty(node, 'hugepages', { enumerable: true, get: () => (hugepages ??= readNodeHugepages(nodeDir, id)) });
+    });
   return { nodeOf, nodes };
 }
 

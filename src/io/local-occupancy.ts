@@ -1,9 +1,11 @@
 // This host's occupancy as seen by a plan for one domain: other running
-// domains' pinned threads plus CPUs reserved for other arriving domains.
+// domains' pinned threads plus CPUs (and huge pages) reserved for other
+// arriving domains.
 import type { DomainPins } from '../core/domain-pins.js';
 import type { Host } from '../core/host.js';
 import { occupancyOf, readRunningDomains } from './occupancy.js';
-import { loadReservations, reservedByOthers } from './reservations.js';
+import { withoutClaims } from '../core/hugepage-fit.js';
+import { loadReservations, pagesReservedByOthers, reservedByOthers } from './reservations.js';
 
 export const DEFAULT_RUN_DIR = '/run/repin';
 
@@ -13,6 +15,8 @@ export function runDir(env: Readonly<Record<string, string | undefined>>): strin
 
 export function withLocalOccupancy(root: string, dir: string, pins: Pick<DomainPins, 'uuid' | 'name'>, host: Host): Host {
   const running = readRunningDomains(root, pins);
-  const reserved = reservedByOthers(loadReservations(dir), pins, new Set(running.map((d) => d.uuid)));
-  return { ...host, occupancy: occupancyOf(running, host.usable, reserved) };
+  const list = loadReservations(dir);
+  const runningIds = new Set(running.map((d) => d.uuid));
+  const reserved = reservedByOthers(list, pins, runningIds);
+  return { ...withoutClaims(host, pagesReservedByOthers(list, pins, runningIds)), occupancy: occupancyOf(running, host.usable, reserved) };
 }

@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CpuSet, parseCpuset } from '../core/cpuset.js';
+import type { HugepageClaim } from '../core/hugepage-fit.js';
 import { tryLock, type Lock } from './lock.js';
 import { readRegularFile, renameNewFile } from './regular-file.js';
 import { monotonicMs } from './monotonic.js';
@@ -16,6 +17,8 @@ export interface Reservation {
   readonly uuid: string;
   readonly name: string;
   readonly cpus: string;
+  /** Huge pages the arriving guest will take per node (absent in older files and for guests without hugepages). */
+  readonly hugepages?: readonly HugepageClaim[];
   /** Epoch milliseconds. */
   readonly expires: number;
 }
@@ -104,4 +107,17 @@ export function releaseReservation(dir: string, domainName: string): void {
   } catch {
     // release must never fail
   }
+}
+
+/** Huge pages reserved by other arriving domains (not `self`, not running yet); damaged entries claim nothing. */
+export function pagesReservedByOthers(list: readonly Reservation[], self: { uuid: string }, running: ReadonlySet<string>): HugepageClaim[] {
+  const claims: HugepageClaim[] = [];
+  for (const r of list) {
+    if (r.uuid === self.uuid || running.has(r.uuid) || !Array.isArray(r.hugepages)) continue;
+    for (const c of r.hugepages as unknown[]) {
+      const { node, sizeKb, pages } = (c ?? {}) as Partial<HugepageClaim>;
+      if ([node, sizeKb, pages].every((n) => typeof n === 'number' && Number.isInteger(n) && n >= 0)) claims.push({ node, sizeKb, pages } as HugepageClaim);
+    }
+  }
+  return claims;
 }

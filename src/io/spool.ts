@@ -27,7 +27,8 @@ export type SpoolEntry =
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const REQUEST_FILE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.json$/;
 const TEMP_FILE = /^\..*\.tmp$/;
-const ELEMENTS = ['vcpu', 'vcpupin', 'emulatorpin', 'iothreadpin', 'numatune', 'memnode', 'memdev'];
+// 'shares': <cputune><shares> brought into this host's cgroup range (src/core/cpu-shares.ts).
+const ELEMENTS = ['vcpu', 'vcpupin', 'emulatorpin', 'iothreadpin', 'numatune', 'memnode', 'memdev', 'shares'];
 
 export function isUuid(text: string): boolean {
   return UUID.test(text.toLowerCase());

@@ -184,14 +184,21 @@ describe('hook: the built script speaks libvirt’s hook protocol', () => {
     return join(hooks, 'qemu');
   };
 
-  it('a damaged install (the filter code cut short) keeps libvirt’s XML on filter ops and still passes the others through', () => {
-    const qemu = damagedHook((build) => writeFileSync(join(build, 'hook-run.js'), readFileSync(join(build, 'hook-run.js')).subarray(0, 20_000)));
-    const filter = runScript(qemu, ['db-primary', 'migrate', 'begin', '-'], example('dedicated-1to1.xml'), env());
-    expect(filter).to.include({ code: 0, stdout: '' });
-    expect(filter.stderr).to.match(/^repin: internal error, domain XML kept unchanged: /);
-    expect(filter.stderr.trim().split('\n')).to.have.length(1);
-    expect(runScript(qemu, ['db-primary', 'reconnect', 'begin', '-'], '', env())).to.include({ code: 0, stdout: '', stderr: '' });
-  });
+  const damages: [string, (build: string) => void][] = [
+    ['the filter code cut short', (build) => writeFileSync(join(build, 'hook-run.js'), readFileSync(join(build, 'hook-run.js')).subarray(0, 20_000))],
+    ['the filter code empty (it exports nothing)', (build) => writeFileSync(join(build, 'hook-run.js'), '')],
+    ['the filter code missing', (build) => rmSync(join(build, 'hook-run.js'))],
+  ];
+  for (const [what, damage] of damages) {
+    it(`a damaged install (${what}) keeps libvirt’s XML on filter ops and still passes the others through`, () => {
+      const qemu = damagedHook(damage);
+      const filter = runScript(qemu, ['db-primary', 'migrate', 'begin', '-'], example('dedicated-1to1.xml'), env());
+      expect(filter).to.include({ code: 0, stdout: '' });
+      expect(filter.stderr).to.match(/^repin: internal error, domain XML kept unchanged: /);
+      expect(filter.stderr.trim().split('\n')).to.have.length(1);
+      expect(runScript(qemu, ['db-primary', 'reconnect', 'begin', '-'], '', env())).to.include({ code: 0, stdout: '', stderr: '' });
+    });
+  }
 
   it('xmldom missing from the build: XML that needs it is kept and journaled as an error; XML libvirt writes is still rewritten', () => {
     const qemu = damagedHook((build) => rmSync(join(build, 'xmldom.js')));
@@ -209,7 +216,9 @@ describe('hook: the built script speaks libvirt’s hook protocol', () => {
   it('runs with only node present: no node_modules beside the hook or the build', () => {
     expect(readdirSync(hook.dir)).to.deep.equal(['qemu']);
     expect(readdirSync(BUILD_DIR).sort()).to.deep.equal(['build.json', 'hook-run.js', 'hook.js', 'package.json', 'repin', 'xmldom.js']);
-    const run = runScript(hook.hook, ['db-primary', 'migrate', 'begin', '-'], example('smt-numa.xml'), env());
+    // Without its realtime marking: 8 realtime vCPUs cannot each have a CPU of their own on the 8-CPU host (remap refuses).
+    const xml = example('smt-numa.xml').replace("scheduler='fifo' priority='1'", "scheduler='batch'");
+    const run = runScript(hook.hook, ['db-primary', 'migrate', 'begin', '-'], xml, env());
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stdout).to.include("<memnode cellid='1' mode='strict' nodeset='0'/>");
   });

@@ -267,6 +267,11 @@ function applyListed(doc: Document, changes: readonly JournalChange[]): void {
       const vcpu = one(domain ?? undefined, 'vcpu', undefined, undefined);
       if (change.new === null) vcpu.removeAttribute('cpuset');
       else vcpu.setAttribute('cpuset', change.new);
+    } else if (change.element === 'shares') {
+      const shares = children(children(domain, 'cputune')[0], 'shares')[0];
+      if (!shares) throw new Error('journal names <cputune><shares> that the input lacks');
+      expect(shares.textContent, 'old value of shares').to.equal(change.old);
+      shares.textContent = change.new;
     } else if (change.element === 'memdev') {
       const device = children(children(domain, 'devices')[0], 'memory')[change.id ?? -1];
       const mask = children(children(device, 'source')[0], 'nodemask')[0];

@@ -48,6 +48,13 @@ export interface FakeHostSpec {
   /** No node/has_memory: the reader must look at nodeN/meminfo. */
   noHasMemory?: boolean;
   hostname?: string;
+  /** Huge pages per node: nodeN/hugepages/hugepages-<kB>kB/{free,nr}_hugepages. */
+  hugepages?: Record<number, { sizeKb: number; free: number; total: number }[]>;
+  /** /proc/meminfo Hugepagesize. */
+  defaultHugepageKb?: number;
+  /** sys/devices/system/cpu/isolated and nohz_full (the kernel writes "(null)" in nohz_full when unset). */
+  isolated?: string;
+  nohzFull?: string;
 }
 
 export interface FakeCpu {
@@ -120,6 +127,16 @@ export function makeFakeHost(dir: string, spec: FakeHostSpec): void {
     }
   }
 
+  for (const [node, sizes] of Object.entries(spec.hugepages ?? {})) {
+    for (const h of sizes) {
+      const base = `sys/devices/system/node/node${node}/hugepages/hugepages-${h.sizeKb}kB`;
+      write(`${base}/free_hugepages`, `${h.free}\n`);
+      write(`${base}/nr_hugepages`, `${h.total}\n`);
+    }
+  }
+  if (spec.defaultHugepageKb !== undefined) write('proc/meminfo', `MemTotal:       32637592 kB\nHugePages_Total:       0\nHugepagesize:       ${spec.defaultHugepageKb} kB\n`);
+  if (spec.isolated !== undefined) write(`${cpuDir}/isolated`, `${spec.isolated}\n`);
+  if (spec.nohzFull !== undefined) write(`${cpuDir}/nohz_full`, `${spec.nohzFull}\n`);
   const allowed = spec.allowed ?? all.toString();
   const mems = spec.memsAllowed ?? nodeIds.toString();
   write('proc/self/status', `Name:\tnode\nState:\tR (running)\nCpus_allowed_list:\t${allowed}\nMems_allowed_list:\t${mems}\n`);
@@ -165,7 +182,7 @@ function writeCgroup(dir: string, cg: FakeCgroup, online: string, nodes: string)
     return;
   }
   // systemd's hybrid layout, as on most v1 hosts: v1 controllers plus an empty v2 tree at unified/.
-  write('proc/self/cgroup', `4:memory:${path}\n3:cpuset:${path}\n1:name=systemd:${path}\n0::${path}\n`);
+  write('proc/self/cgroup', `4:memory:${path}\n3:cpuset:${path}\n2:cpu,cpuacct:${path}\n1:name=systemd:${path}\n0::${path}\n`);
   write('sys/fs/cgroup/unified/cgroup.controllers', '\n');
   write('sys/fs/cgroup/cpuset/cpuset.effective_cpus', `${online}\n`);
   write('sys/fs/cgroup/cpuset/cpuset.effective_mems', `${nodes}\n`);

@@ -1,4 +1,5 @@
-// `repin check FILE|-`: exit 0 when the domain fits the host as it is, 1 when not, 2 on error.
+// `repin check FILE|-`: exit 0 when the domain fits the host as it is, 1 when not, 2 on error,
+// 3 when another manager owns its pins and repin leaves it alone (as the hook does).
 import type { CommandModule } from 'yargs';
 import { filterDomainXml } from '../../core/filter.js';
 import { changeLabel } from '../../core/plan.js';
@@ -15,8 +16,20 @@ interface Args extends PlanningArgs {
 export function checkCommand(io: Io): CommandModule<object, Args> {
   return {
     command: 'check <file>',
-    describe: 'does the domain fit the host as it is? (exit 0 yes, 1 no, 2 error)',
-    builder: (y) => withPlanningOptions(y).positional('file', { type: 'string', demandOption: true }),
+    describe: 'does the domain fit the host as it is? (exit 0 yes, 1 no, 2 error, 3 left alone)',
+    builder: (y) =>
+      withPlanningOptions(y)
+        .positional('file', { type: 'string', demandOption: true })
+        .epilog(
+          [
+            'Exit codes:',
+            `  ${EXIT.ok}  fits`,
+            `  ${EXIT.no}  does not fit (the reason follows)`,
+            `  ${EXIT.error}  bad input, config or host`,
+            `  ${EXIT.leftAlone}  left alone: another manager (Nova, oVirt, KubeVirt) owns the domain's`,
+            '     pins and config manageForeign is off; the hook would not change it either',
+          ].join('\n'),
+        ),
     handler: async (args) => {
       const xml = await readDomainInput(args.file, io);
       const planning = resolvePlanning(args, io);
@@ -26,7 +39,12 @@ export function checkCommand(io: Io): CommandModule<object, Args> {
         io.stdout.write(`${name}: fits host ${planning.host.name}\n`);
         return;
       }
-      io.stdout.write(`${name}: does not fit host ${planning.host.name}: ${plan.refusal ?? plan.changes.map((c) => changeLabel(c)).join(', ')}\n`);
+      if (plan.outcome === 'skipped') {
+        io.stdout.write(`${name}: left alone on host ${planning.host.name}: ${plan.skipped ?? 'another manager owns its pins'}\n`);
+        throw new ExitCode(EXIT.leftAlone);
+      }
+      const reason = plan.refusal ?? plan.changes.map((c) => changeLabel(c)).join(', ');
+      io.stdout.write(`${name}: does not fit host ${planning.host.name}: ${reason || `outcome ${plan.outcome}`}\n`);
       throw new ExitCode(EXIT.no);
     },
   };

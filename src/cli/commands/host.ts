@@ -1,5 +1,6 @@
 // `repin host`: the host as repin sees it (a map, or --json to save a profile).
 import type { CommandModule } from 'yargs';
+import type { Host } from '../../core/host.js';
 import { hostToProfile } from '../../core/host-json.js';
 import { hostname } from 'node:os';
 import { printable } from '../../core/cpuset.js';
@@ -42,6 +43,20 @@ export function hostCommand(io: Io): CommandModule<object, Args> {
       const held = Object.entries(host.occupancy?.holders ?? {});
       if (held.length > 0) io.stdout.write(`# = held exclusively by another domain: ${held.map(([who, cpus]) => `${printable(who, 32)} ${cpus}`).join('; ')}\n`);
       if (host.occupancy && !host.occupancy.floating.isEmpty) io.stdout.write(`pinned floating threads of other domains use ${host.occupancy.floating.toString()}\n`);
+      for (const line of fitLines(host)) io.stdout.write(`${line}\n`);
     },
   };
+}
+
+/** Huge pages per node, isolated CPUs and the cgroup version: what decides fit beyond CPUs and nodes. */
+function fitLines(host: Host): string[] {
+  const lines: string[] = [];
+  for (const node of host.nodes) {
+    const pages = (node.hugepages ?? []).filter((h) => h.total > 0 || h.free > 0);
+    if (pages.length > 0) lines.push(`node ${node.id} huge pages: ${pages.map((h) => `${h.free} of ${h.total} free × ${h.sizeKb} kB`).join(', ')}`);
+  }
+  const isolated = host.extras?.isolated;
+  if (isolated && !isolated.isEmpty) lines.push(`isolated CPUs (isolated, nohz_full): ${isolated.toString()}`);
+  if (host.cpuCgroup !== undefined) lines.push(`cgroup v${host.cpuCgroup} cpu controller: <cputune><shares> must be within ${host.cpuCgroup === 2 ? '1-10000' : '2-262144'}`);
+  return lines;
 }
