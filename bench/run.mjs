@@ -84,7 +84,7 @@ const XML = {
   }),
 };
 
-// The typical guest with a CDATA section: outside src/core/plain-xml.ts's subset (libvirt never
+// The typical guest with a CDATA section: outside src/core/xml/plain-xml.ts's subset (libvirt never
 // writes one), so the hook loads xmldom from its packed payload, parses and writes with it.
 XML.xmldom = XML.typical.replace('</name>', '</name>\n  <description><![CDATA[primary <db>]]></description>');
 if (XML.xmldom === XML.typical) throw new Error('bench: no </name> in the typical domain');

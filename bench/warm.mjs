@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { tsImport } from 'tsx/esm/api';
 import { median } from './median.mjs';
 
-const { runFilter } = await tsImport('../src/hook/filter.ts', import.meta.url);
+const { runFilter } = await tsImport('../src/hook/filter-call.ts', import.meta.url);
 
 /** Per case id: median, min and max ms of `calls` filter calls after `warmup` unmeasured ones. */
 export async function measureWarm(cases, { work, scriptPath, env, warmup, calls }) {

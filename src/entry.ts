@@ -5,7 +5,7 @@ import type { Io } from './io/process-io.js';
 
 export async function main(io: Io): Promise<number> {
   if (isHookInvocation(io.scriptPath)) {
-    const { hookMain } = await import('./hook/entry.js');
+    const { hookMain } = await import('./hook/hook-main.js');
     return hookMain(io);
   }
   const { cliMain } = await import('./cli/main.js');

@@ -1,6 +1,6 @@
 // The hook's filter and release calls (`<build>/hook-run.js`), loaded by
 // hook.js only for them.
-import { hookMain } from '../hook/entry.js';
+import { hookMain } from '../hook/hook-main.js';
 import { processIo } from '../io/process-io.js';
 
 /** Run this filter or release call; `loaded`: when the process had loaded hook.js (ms since start). */

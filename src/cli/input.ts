@@ -1,9 +1,9 @@
 // `FILE|-`: a domain XML from a file or stdin, bounded like the hook's input.
 import { readFileSync, statSync } from 'node:fs';
 import { DomainXmlError } from '../core/errors.js';
-import { MAX_XML_BYTES } from '../core/xml-limits.js';
+import { MAX_XML_BYTES } from '../core/xml/limits.js';
 import type { Io } from '../io/process-io.js';
-import { readText } from '../io/read-input.js';
+import { readText } from '../io/fs/read-input.js';
 
 export async function readDomainInput(file: string, io: Io): Promise<string> {
   // yargs hands a lone '-' positional over as ''.

@@ -1,11 +1,11 @@
 // Options shared by the commands that plan: which policy, config and host.
 import type { Argv } from 'yargs';
-import { POLICIES, type Policy } from '../core/plan.js';
+import { POLICIES, type Policy } from '../core/plan/plan.js';
 import type { Config } from '../core/config.js';
-import type { Host } from '../core/host.js';
-import type { DomainPins } from '../core/domain-pins.js';
-import { configPath, loadConfig } from '../io/config-file.js';
-import { hostView, type HostViewSource } from '../io/host-view.js';
+import type { Host } from '../core/host/host.js';
+import type { DomainPins } from '../core/domain/pins.js';
+import { configPath, loadConfig } from '../io/state/config-file.js';
+import { hostView, type HostViewSource } from '../io/host/view.js';
 import type { Io } from '../io/process-io.js';
 import { guestCpusetOutside } from './outside.js';
 

@@ -1,8 +1,8 @@
 // Commands are not libvirt's hook: run from a shell, ssh or a systemd service,
 // they read the guests' cgroup as the hook, the daemon's child, sees it
-// (src/io/cgroup-limits.ts), and tell the operator, once each, where they cannot.
-import { libvirtManagesCpuset, machinePartition, ownCgroup, readCgroupCpuset, type Limits } from '../io/cgroup-limits.js';
-import { findDaemonCgroup } from '../io/libvirt-daemon.js';
+// (src/io/host/cgroup-limits.ts), and tell the operator, once each, where they cannot.
+import { libvirtManagesCpuset, machinePartition, ownCgroup, readCgroupCpuset, type Limits } from '../io/host/cgroup-limits.js';
+import { findDaemonCgroup } from '../io/host/libvirt-daemon.js';
 import type { Io } from '../io/process-io.js';
 
 /**

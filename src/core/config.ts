@@ -2,8 +2,8 @@
 // with errors that name the key and the value. A missing file means defaults.
 import { CpuSet, parseCpuset, printable } from './cpuset.js';
 import { ConfigError } from './errors.js';
-import { POLICIES, type Policy } from './plan.js';
-import type { PlanOptions } from './planner.js';
+import { POLICIES, type Policy } from './plan/plan.js';
+import type { PlanOptions } from './plan/make-plan.js';
 
 export type OnError = 'keep' | 'fail';
 

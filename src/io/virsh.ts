@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { printable } from '../core/cpuset.js';
 import { VirshError } from '../core/errors.js';
-import { MAX_XML_BYTES } from '../core/xml-limits.js';
+import { MAX_XML_BYTES } from '../core/xml/limits.js';
 
 export const DEFAULT_CONNECT = 'qemu:///system';
 

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readHost } from '../../src/io/host-sysfs.js';
+import { readHost } from '../../src/io/host/sysfs.js';
 import { fakeHostDirs, type FakeCgroup, type FakeHostSpec } from '../support/fake-sysfs.js';
 import { runCli } from '../support/fake-io.js';
 

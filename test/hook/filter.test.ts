@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { hookMain } from '../../src/hook/entry.js';
+import { hookMain } from '../../src/hook/hook-main.js';
 import { fdSink, type Io } from '../../src/io/process-io.js';
 import { fifoPipeEach } from '../support/fifo.js';
 

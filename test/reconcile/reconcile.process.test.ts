@@ -3,11 +3,11 @@ import { expect } from 'chai';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/core/config.js';
-import { readDomainPins } from '../../src/core/domain-pins.js';
-import { filterDomainXml } from '../../src/core/filter.js';
-import { hostFromProfile } from '../../src/core/host-json.js';
-import { parseDomainXml } from '../../src/core/xml.js';
-import { listRequests, writeReconcileRequest } from '../../src/io/spool.js';
+import { readDomainPins } from '../../src/core/domain/pins.js';
+import { filterDomainXml } from '../../src/core/plan/filter-xml.js';
+import { hostFromProfile } from '../../src/core/host/host-json.js';
+import { parseDomainXml } from '../../src/core/xml/xmldom.js';
+import { listRequests, writeReconcileRequest } from '../../src/io/state/spool.js';
 import { addRunningDomain } from '../support/fake-running.js';
 import { Bed, SMALL } from './harness.js';
 

@@ -72,7 +72,7 @@ describe('reliability: secrets never leak, files stay private, names stay data',
     }
   });
 
-  it('under umask 000 an error capture is 0600 and a pre-existing 0755 journal dir is tightened to 0700 (complements hook.test.ts; a writable one is refused, test/io/private-dir.test.ts)', () => {
+  it('under umask 000 an error capture is 0600 and a pre-existing 0755 journal dir is tightened to 0700 (complements hook.test.ts; a writable one is refused, test/io/fs/private-dir.test.ts)', () => {
     mkdirSync(bench.journal, { mode: 0o755 });
     chmodSync(bench.journal, 0o755);
     bench.writeConfig({ onError: 'keep' });

@@ -247,7 +247,7 @@ function children(parent: Element | null | undefined, name: string): Element[] {
 
 const idOf = (element: Element, attr: string): number => Number((element.getAttribute(attr) ?? '').trim());
 
-/** Apply journal changes to a parsed input the way the plan describes them, independently of src/core/rewrite.ts. */
+/** Apply journal changes to a parsed input the way the plan describes them, independently of src/core/plan/rewrite.ts. */
 function applyListed(doc: Document, changes: readonly JournalChange[]): void {
   const domain = doc.documentElement;
   const one = (parent: Element | undefined, name: string, attr: string | undefined, id: number | undefined): Element => {

@@ -1,4 +1,4 @@
-// Writes a fake sysfs/procfs tree (the files src/io/host-sysfs.ts reads) for a
+// Writes a fake sysfs/procfs tree (the files src/io/host/sysfs.ts reads) for a
 // host shaped like `spec`, numbered like Linux on x86: thread t of core g is
 // CPU t * cores + g, so a 16-CPU 2-thread host has siblings "0,8".
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

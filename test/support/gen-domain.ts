@@ -2,7 +2,7 @@
 // with every host-side pin family.
 import fc from 'fast-check';
 import { CpuSet } from '../../src/core/cpuset.js';
-import type { Host } from '../../src/core/host.js';
+import type { Host } from '../../src/core/host/host.js';
 
 export function makeHost(sockets: number, cores: number, threads: number, nodes: number, usableMask?: (id: number) => boolean): Host {
   const phys = sockets * cores;

@@ -1,8 +1,8 @@
 // Small domains for table tests of the planner's parts: a <domain> around the
 // given elements, read as the filter reads it.
-import { readDomainPins, type DomainPins } from '../../src/core/domain-pins.js';
-import type { Change } from '../../src/core/plan.js';
-import { readDomain } from '../../src/core/read-domain.js';
+import { readDomainPins, type DomainPins } from '../../src/core/domain/pins.js';
+import type { Change } from '../../src/core/plan/plan.js';
+import { readDomain } from '../../src/core/xml/read-domain.js';
 
 /** A domain of `vcpus` vCPUs with these elements after <vcpu> (cputune, numatune, cpu, devices…). */
 export function domainOf(body: string, vcpus = 4, vcpuAttrs = ''): string {

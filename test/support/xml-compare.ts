@@ -2,7 +2,7 @@
 // elements is ignored, attribute order does not matter, everything else does
 // (comments, CDATA, namespaces, text).
 import type { Node, Element } from '@xmldom/xmldom';
-import { parseXml } from '../../src/core/xml-any.js';
+import { parseXml } from '../../src/core/xml/parse-any.js';
 
 function canon(node: Node, out: string[], depth: number): void {
   const pad = '  '.repeat(depth);

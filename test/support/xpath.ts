@@ -1,6 +1,6 @@
 // XPath over repin's output in tests: say what to check the way an operator
 // would point at it (`/domain/cputune/vcpupin[@vcpu="3"]/@cpuset`).
-import { parseXml } from '../../src/core/xml-any.js';
+import { parseXml } from '../../src/core/xml/parse-any.js';
 import xpath from 'xpath';
 
 /** String values of every node the expression selects. */

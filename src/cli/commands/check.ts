@@ -1,8 +1,8 @@
 // `repin check FILE|-`: exit 0 when the domain fits the host as it is, 1 when not, 2 on error,
 // 3 when another manager owns its pins and repin leaves it alone (as the hook does).
 import type { CommandModule } from 'yargs';
-import { filterDomainXml } from '../../core/filter.js';
-import { changeLabel } from '../../core/plan.js';
+import { filterDomainXml } from '../../core/plan/filter-xml.js';
+import { changeLabel } from '../../core/plan/plan.js';
 import type { Io } from '../../io/process-io.js';
 import { ExitCode } from '../../core/errors.js';
 import { EXIT } from '../exit.js';

@@ -1,6 +1,6 @@
 // `repin config check FILE`: validate a config before it goes live (Ansible's validate:).
 import type { CommandModule } from 'yargs';
-import { loadConfig } from '../../io/config-file.js';
+import { loadConfig } from '../../io/state/config-file.js';
 import type { Io } from '../../io/process-io.js';
 
 export function configCommand(io: Io): CommandModule<object, { action: string; file: string }> {

@@ -1,6 +1,6 @@
 // `repin hook DOMAIN OP SUBOP [EXTRA]`: run the hook protocol by hand, exactly as libvirt would.
 import type { CommandModule } from 'yargs';
-import { hookMain } from '../../hook/entry.js';
+import { hookMain } from '../../hook/hook-main.js';
 import type { Io } from '../../io/process-io.js';
 import { ExitCode } from '../../core/errors.js';
 

@@ -1,12 +1,12 @@
 // `repin host`: the host as repin sees it (a map, or --json to save a profile).
 import type { CommandModule } from 'yargs';
-import type { Host } from '../../core/host.js';
-import { hostToProfile } from '../../core/host-json.js';
+import type { Host } from '../../core/host/host.js';
+import { hostToProfile } from '../../core/host/host-json.js';
 import { hostname } from 'node:os';
 import { printable } from '../../core/cpuset.js';
-import { hostView } from '../../io/host-view.js';
+import { hostView } from '../../io/host/view.js';
 import type { Io } from '../../io/process-io.js';
-import { renderHostMap } from '../host-map.js';
+import { renderHostMap } from '../render/host-map.js';
 import { hostSourceOf, type PlanningArgs } from '../options.js';
 
 interface Args extends Pick<PlanningArgs, 'host' | 'host-root' | 'host-cpus'> {

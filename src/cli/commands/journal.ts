@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { printable } from '../../core/cpuset.js';
-import { changeLabel } from '../../core/plan.js';
-import { configPath, loadConfig } from '../../io/config-file.js';
-import { journalFile, type JournalEntry } from '../../io/journal.js';
+import { changeLabel } from '../../core/plan/plan.js';
+import { configPath, loadConfig } from '../../io/state/config-file.js';
+import { journalFile, type JournalEntry } from '../../io/state/journal.js';
 import type { Io } from '../../io/process-io.js';
 
 interface Args {

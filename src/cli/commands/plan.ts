@@ -1,13 +1,13 @@
 // `repin plan FILE|-`: what repin would do to a domain here, and why.
 import type { CommandModule } from 'yargs';
-import { filterDomainXml, normalizeXml } from '../../core/filter.js';
+import { filterDomainXml, normalizeXml } from '../../core/plan/filter-xml.js';
 import { unifiedDiff } from '../../core/unified-diff.js';
 import type { Io } from '../../io/process-io.js';
 import { ExitCode } from '../../core/errors.js';
 import { EXIT } from '../exit.js';
 import { readDomainInput } from '../input.js';
 import { resolvePlanning, withPlanningOptions, type PlanningArgs } from '../options.js';
-import { renderPlan } from '../render-plan.js';
+import { renderPlan } from '../render/plan-view.js';
 
 interface Args extends PlanningArgs {
   file: string;

@@ -3,10 +3,10 @@
 import type { CommandModule } from 'yargs';
 import { ConfigError } from '../../core/errors.js';
 import type { DomainOverride } from '../../core/config.js';
-import { parsePolicyElement, POLICY_NS } from '../../core/metadata.js';
-import { POLICIES, type Policy } from '../../core/plan.js';
+import { parsePolicyElement, POLICY_NS } from '../../core/domain/metadata.js';
+import { POLICIES, type Policy } from '../../core/plan/plan.js';
 import { parseCpuset } from '../../core/cpuset.js';
-import { parseXml } from '../../core/xml-any.js';
+import { parseXml } from '../../core/xml/parse-any.js';
 import type { Io } from '../../io/process-io.js';
 import { DEFAULT_CONNECT, virsh } from '../../io/virsh.js';
 

@@ -6,25 +6,25 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { Config } from '../../core/config.js';
 import { printable } from '../../core/cpuset.js';
-import { readDomainPins, type DomainPins } from '../../core/domain-pins.js';
+import { readDomainPins, type DomainPins } from '../../core/domain/pins.js';
 import { ExitCode, RepinError, UsageError, VirshError } from '../../core/errors.js';
-import type { Host } from '../../core/host.js';
-import type { Change, Policy } from '../../core/plan.js';
-import { claimOf, type Claims } from '../../core/reconcile-claims.js';
-import { planReconcile, type ReconcileResult } from '../../core/reconcile-plan.js';
-import { backoffDelay, expiresAt, parseDuration } from '../../core/reconcile-wait.js';
-import { configPath, loadConfig } from '../../io/config-file.js';
-import { hookHostSource, hostView } from '../../io/host-view.js';
-import { record, type JournalOutcome, type JournalTarget } from '../../io/journal.js';
-import { acquireLock } from '../../io/lock.js';
+import type { Host } from '../../core/host/host.js';
+import type { Change, Policy } from '../../core/plan/plan.js';
+import { claimOf, type Claims } from '../../core/reconcile/claims.js';
+import { planReconcile, type ReconcileResult } from '../../core/reconcile/decide.js';
+import { backoffDelay, expiresAt, parseDuration } from '../../core/reconcile/wait.js';
+import { configPath, loadConfig } from '../../io/state/config-file.js';
+import { hookHostSource, hostView } from '../../io/host/view.js';
+import { record, type JournalOutcome, type JournalTarget } from '../../io/state/journal.js';
+import { acquireLock } from '../../io/fs/lock.js';
 import type { Io } from '../../io/process-io.js';
-import { hasYoungTemps, listRequests, removeRequest, removeStaleTemps, setAsideStrays, type ReconcileRequest } from '../../io/spool.js';
+import { hasYoungTemps, listRequests, removeRequest, removeStaleTemps, setAsideStrays, type ReconcileRequest } from '../../io/state/spool.js';
 import { DEFAULT_CONNECT, virsh, type Virsh } from '../../io/virsh.js';
-import { readDomain } from '../../core/read-domain.js';
+import { readDomain } from '../../core/xml/read-domain.js';
 import { EXIT } from '../exit.js';
 import { hostSourceOf, withPlanningOptions, type PlanningArgs } from '../options.js';
 import { guestCpusetOutside } from '../outside.js';
-import { renderPlan } from '../render-plan.js';
+import { renderPlan } from '../render/plan-view.js';
 
 interface Args extends PlanningArgs {
   pending?: boolean;

@@ -2,7 +2,7 @@
 // the current (or a given) host and config; no side effects.
 import { isAbsolute, join } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { filterDomainXml, normalizeXml } from '../../core/filter.js';
+import { filterDomainXml, normalizeXml } from '../../core/plan/filter-xml.js';
 import { unifiedDiff } from '../../core/unified-diff.js';
 import { existsSync } from 'node:fs';
 import type { Io } from '../../io/process-io.js';
@@ -10,7 +10,7 @@ import { ExitCode } from '../../core/errors.js';
 import { EXIT } from '../exit.js';
 import { readDomainInput } from '../input.js';
 import { resolvePlanning, withPlanningOptions, type PlanningArgs } from '../options.js';
-import { renderPlan } from '../render-plan.js';
+import { renderPlan } from '../render/plan-view.js';
 
 interface Args extends PlanningArgs {
   capture: string;

@@ -1,6 +1,6 @@
 // `repin rewrite FILE|-`: the rewritten XML on stdout, exactly what the hook prints.
 import type { CommandModule } from 'yargs';
-import { filterDomainXml } from '../../core/filter.js';
+import { filterDomainXml } from '../../core/plan/filter-xml.js';
 import type { Io } from '../../io/process-io.js';
 import { ExitCode } from '../../core/errors.js';
 import { EXIT } from '../exit.js';
