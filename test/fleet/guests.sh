@@ -8,7 +8,8 @@ guests=()
 
 # guest_xml NAME VCPU_CPUSET VCPU0 VCPU1 EMULATOR IOTHREAD: the definition (VCPU_CPUSET may be empty).
 guest_xml() {
-  local cpuset=${2:+ cpuset='$2'}
+  local cpuset=
+  [[ -z $2 ]] || cpuset=" cpuset='$2'"
   cat <<EOF
 <domain type='qemu'>
   <name>$1</name>

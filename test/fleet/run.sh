@@ -104,7 +104,7 @@ EOF
 
 # --- step helpers ------------------------------------------------------------
 export ANSIBLE_CONFIG=$repo/ansible/ansible.cfg ANSIBLE_NOCOLOR=1 ANSIBLE_ROLES_PATH=$repo/ansible/roles
-current= involved=()
+current= involved=() step_started=0
 # step NAME [HOSTS...]: start a step; a failure shows the logs of HOSTS (default all).
 step() {
   current=$1
@@ -112,12 +112,13 @@ step() {
   ((${#involved[@]})) || involved=("${hosts[@]}")
   step_log=$work/logs/$(printf '%02d' $((passed + failed + 1)))-${1//[^A-Za-z0-9]/-}.log
   : >"$step_log"
+  step_started=$SECONDS
   log "... $current"
 }
-pass() { passed=$((passed + 1)); echo "PASS $current"; }
+pass() { passed=$((passed + 1)); echo "PASS $current ($((SECONDS - step_started)) s)"; }
 fail() {
   failed=$((failed + 1))
-  echo "FAIL $current: $*"
+  echo "FAIL $current ($((SECONDS - step_started)) s): $*"
   [[ -s $step_log ]] && { echo "---- last lines of $(basename "$step_log")"; tail -n 30 "$step_log"; echo "----"; }
   diagnose "${involved[@]}"
 }
@@ -152,7 +153,7 @@ daemon_pid() { on "$1" systemctl show -p MainPID --value libvirtd; }
 # --- 1 ---------------------------------------------------------------------------
 step "1 check mode on fresh hosts (no python3-apt, no node on hv-b) writes nothing"
 # A fresh minimal Debian: hv-b without node (the role would install it), none with python3-apt.
-on hv-b 'dpkg -r nodejs' >>"$step_log" 2>&1
+on hv-b 'DEBIAN_FRONTEND=noninteractive apt-get remove -y -q nodejs' >>"$step_log" 2>&1
 declare -A before_fs before_pid before_places
 for h in "${hosts[@]}"; do
   before_fs[$h]=$(fs_state "$h") before_pid[$h]=$(daemon_pid "$h") before_places[$h]=$(repin_places "$h")
@@ -323,6 +324,31 @@ persist_and_reconcile() {
 step "5 --persistent --undefinesource: the role's reconcile unit fits the saved definition, a cold boot works" hv-a hv-b hv-c
 problems=$(persist_and_reconcile vm-spread hv-a hv-c; persist_and_reconcile vm-one hv-c hv-b)
 if [[ -n $problems ]]; then fail "$problems"; else pass; fi
+
+# --- 5b --------------------------------------------------------------------------
+step "5b reconcile --pending ends within its grace when libvirt no longer knows the guest" hv-b hv-c
+# A transient arrival destroyed before reconcile ran (its path unit stopped meanwhile):
+# the request names a guest hv-c does not know; the service must not wait out --wait (10 min).
+on hv-c 'systemctl stop repin-reconcile.path' >>"$step_log" 2>&1
+on hv-b "virsh -q start vm-zero" >>"$step_log" 2>&1
+migrate hv-b hv-c vm-zero
+request_ms=$(now_ms)
+on hv-c 'virsh -q destroy vm-zero' >>"$step_log" 2>&1
+gone=$(state hv-c vm-zero)
+on hv-c 'ls /var/lib/repin/pending; systemctl start repin-reconcile.path' >>"$step_log" 2>&1
+for ((i = 0; i < 90; i++)); do
+  on hv-c 'test -z "$(ls -A /var/lib/repin/pending)" && ! systemctl -q is-active repin-reconcile.service' && break
+  sleep 1
+done
+took=$((($(now_ms) - request_ms) / 1000))
+on hv-c 'journalctl -q -u repin-reconcile.service -o cat -n 6 --no-pager' >>"$step_log" 2>&1
+entry=$(last_hook hv-c vm-zero reconcile)
+echo "$entry" >>"$step_log"
+if ((mig_rc != 0)); then fail "the migration hv-b -> hv-c failed: $mig_err"
+elif [[ -n $gone ]]; then fail "test setup: hv-c still knows vm-zero ($gone)"
+elif ((i >= 90)); then fail "the request was still pending, or the service running, $took s after the migration"
+elif [[ $(field "$entry" outcome) != expired || $entry != *'libvirt does not know it'* ]]; then fail "no 'expired ... libvirt does not know it' entry: $entry"
+else pass; note="the service ended $took s after the hook's request"; echo "  $note"; fi
 
 # --- 6 ---------------------------------------------------------------------------
 # round_trip GUEST HOME: the guest, now away from HOME (step 5), comes back with
