@@ -13,6 +13,10 @@ hosts=()
 stop_host() {
   local name=$1 p=${pid[$1]:-} i c init
   if [[ -n $p ]] && kill -0 "$p" 2>/dev/null; then
+    # Guests first: libvirt 11.3's daemon was seen to segfault (qemu-event thread) when
+    # powered off with guests still running.
+    timeout 20 ssh -q -p "${port[$name]}" -i "$work/id" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+      -o LogLevel=ERROR -o ConnectTimeout=3 root@127.0.0.1 'for g in $(virsh -q list --name); do virsh -q destroy "$g"; done' >/dev/null 2>&1
     init=$(cat "/proc/$p/task/$p/children" 2>/dev/null)
     kill -TERM "$p" 2>/dev/null
     for ((i = 0; i < 60; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.5; done
@@ -98,6 +102,9 @@ security_driver = "none"
 migration_port_min = ${mig_min[$name]}
 migration_port_max = ${mig_max[$name]}
 EOF
+  # The journal on disk, in the overlay a failed run keeps (REPIN_TEST_KEEP=1).
+  install -d "$root/etc/systemd/journald.conf.d"
+  printf '[Journal]\nStorage=persistent\n' >"$root/etc/systemd/journald.conf.d/repin-fleet.conf"
   # Guests without an OS ignore ACPI shutdown: libvirt-guests would hold the container's poweroff.
   ln -sf /dev/null "$root/etc/systemd/system/libvirt-guests.service"
 }

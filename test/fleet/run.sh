@@ -45,8 +45,13 @@ if ((${#need[@]})); then
     { apt_get update >/dev/null && apt_get install -y --no-install-recommends "${need[@]}" >/dev/null; } ||
     die "could not install ${need[*]}"
 fi
-bash "$repo/test/ansible/build-rootfs.sh" "$cache/debian12-ansible" bookworm || die "could not build the Debian 12 root"
-bash "$repo/test/ansible/build-rootfs.sh" "$cache/debian13" trixie || die "could not build the Debian 13 root"
+# Both at once (a few minutes, once; mostly waiting on the mirror), each waited for.
+bash "$repo/test/ansible/build-rootfs.sh" "$cache/debian12-ansible" bookworm & build12=$!
+bash "$repo/test/ansible/build-rootfs.sh" "$cache/debian13" trixie & build13=$!
+wait "$build12"; rc12=$?
+wait "$build13"; rc13=$?
+((rc12 == 0)) || die "could not build the Debian 12 root"
+((rc13 == 0)) || die "could not build the Debian 13 root"
 log "roots ready after $((SECONDS - started)) s"
 
 # --- hosts -------------------------------------------------------------------
@@ -129,7 +134,7 @@ diagnose() {
     echo "---- $h: libvirtd journal"
     on "$h" 'journalctl -q -u libvirtd -n 15 --no-pager -o short-monotonic' 2>&1 | tail -n 15
     echo "---- $h: QEMU logs"
-    on "$h" 'for f in $(ls -t /var/log/libvirt/qemu/*.log 2>/dev/null | head -3); do echo "$f:"; tail -n 6 "$f"; done' 2>&1
+    on "$h" 'for f in $(ls -t /var/log/libvirt/qemu/*.log 2>/dev/null | head -3); do echo "$f:"; grep -v "^-\|^[A-Z_]*=\|^/usr" "$f" | tail -n 8; done' 2>&1
     echo "---- $h: hook journal"
     on "$h" 'tail -n 6 /var/log/libvirt/repin/journal.jsonl 2>/dev/null | cut -c1-400; journalctl -q -u repin-reconcile.service -n 8 --no-pager' 2>&1
   done
@@ -247,7 +252,8 @@ for key in $cells; do
       fi
     else
       shadow_err=$(try_shadow "$src" "$dst" "$g")
-      if [[ -n $shadow_err && ${shadow_err//[0-9]/} == "${mig_err//[0-9]/}" ]]; then
+      # Conclusive only for an error that is not about pins (shadow mode passes pins that do not fit).
+      if [[ -n $shadow_err && ${shadow_err//[0-9]/} == "${mig_err//[0-9]/}" && $mig_err != *'CPU affinity'* ]]; then
         observed[$key]="platform limit" note_of[$key]=$mig_err
         limits+=("$label: $mig_err")
       else
