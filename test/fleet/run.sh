@@ -311,6 +311,7 @@ on hv-c 'systemctl stop repin-reconcile.path' >>"$step_log" 2>&1
 on hv-b "virsh -q start vm-zero" >>"$step_log" 2>&1
 migrate hv-b hv-c vm-zero
 request_ms=$(now_ms)
+((mig_rc == 0)) && timing "vm-zero hv-b->hv-c (4b)" hv-c vm-zero
 on hv-c 'virsh -q destroy vm-zero' >>"$step_log" 2>&1
 gone=$(state hv-c vm-zero)
 on hv-c 'ls /var/lib/repin/pending; systemctl start repin-reconcile.path' >>"$step_log" 2>&1
@@ -333,10 +334,10 @@ on hv-b "virsh -q destroy vm-zero" >>"$step_log" 2>&1
 # persist_and_reconcile GUEST SRC DST: --persistent --undefinesource, then the reconcile path
 # unit (no command from us) fits the saved definition within a minute; a cold boot works there.
 persist_and_reconcile() {
-  local g=$1 src=$2 dst=$3 i saved problems t0
+  local g=$1 src=$2 dst=$3 i saved bad t0
   on "$src" "virsh -q start $g" >>"$step_log" 2>&1
   migrate "$src" "$dst" "$g" --persistent --undefinesource
-  ((mig_rc == 0)) || { echo "$g $src->$dst --persistent failed: $mig_err"; return; }
+  ((mig_rc == 0)) || { problems+="$g $src->$dst --persistent failed: $mig_err; "; return; }
   timing "$g $src->$dst (--persistent)" "$dst" "$g"
   t0=$SECONDS
   for ((i = 0; i < 60; i++)); do
@@ -346,16 +347,18 @@ persist_and_reconcile() {
   done
   printf '%s: saved pins on %s after %s s: %s\n' "$g" "$dst" $((SECONDS - t0)) "$saved" >>"$step_log"
   on "$dst" "journalctl -q -u repin-reconcile.service -o cat --no-pager | tail -n 12; repin journal --domain $g --limit 5" >>"$step_log" 2>&1
-  if ((i >= 60)); then echo "$g: the saved definition on $dst still does not fit after 60 s: $(python3 "$here/pins.py" within "$saved" "${cpus_of[$dst]}" | tr '\n' ' ')"; return; fi
-  if [[ $(field "$(last_hook "$dst" "$g" reconcile)" outcome) != rewritten ]]; then echo "$g: no 'rewritten' reconcile entry in $dst's journal"; return; fi
-  if [[ -n $(state "$src" "$g") ]]; then echo "$g: still defined on $src after --undefinesource"; return; fi
-  on "$dst" "virsh -q destroy $g && virsh -q start $g" >>"$step_log" 2>&1 || { echo "$g: destroy + start on $dst failed"; return; }
-  problems=$(threads_fit "$dst" "$g" "$(live_pins "$dst" "$g")")
-  [[ -z $problems ]] || { echo "$g after a cold boot on $dst: $problems"; return; }
-  [[ $(state "$dst" "$g") == running ]] || { echo "$g is not running on $dst after the cold boot"; return; }
+  if ((i >= 60)); then problems+="$g: the saved definition on $dst still does not fit after 60 s: $(python3 "$here/pins.py" within "$saved" "${cpus_of[$dst]}" | tr '\n' ' '); "; return; fi
+  if [[ $(field "$(last_hook "$dst" "$g" reconcile)" outcome) != rewritten ]]; then problems+="$g: no 'rewritten' reconcile entry in $dst's journal; "; return; fi
+  if [[ -n $(state "$src" "$g") ]]; then problems+="$g: still defined on $src after --undefinesource; "; return; fi
+  on "$dst" "virsh -q destroy $g && virsh -q start $g" >>"$step_log" 2>&1 || { problems+="$g: destroy + start on $dst failed; "; return; }
+  bad=$(threads_fit "$dst" "$g" "$(live_pins "$dst" "$g")")
+  [[ -z $bad ]] || { problems+="$g after a cold boot on $dst: $bad; "; return; }
+  [[ $(state "$dst" "$g") == running ]] || { problems+="$g is not running on $dst after the cold boot; "; return; }
 }
 step "5 --persistent --undefinesource: the role's reconcile unit fits the saved definition, a cold boot works" hv-a hv-b hv-c
-problems=$(persist_and_reconcile vm-spread hv-a hv-c; persist_and_reconcile vm-one hv-c hv-b)
+problems=
+persist_and_reconcile vm-spread hv-a hv-c
+persist_and_reconcile vm-one hv-c hv-b
 if [[ -n $problems ]]; then fail "$problems"; else pass; fi
 
 # --- 6 ---------------------------------------------------------------------------
@@ -364,19 +367,21 @@ if [[ -n $problems ]]; then fail "$problems"; else pass; fi
 round_trip() {
   local g=$1 back=$2 away i live saved
   away=$(for h in "${hosts[@]}"; do [[ -n $(state "$h" "$g") ]] && echo "$h"; done)
-  [[ $away == "$back" || -z $away ]] && { echo "$g: not away from $back (on '$away')"; return; }
+  [[ $away == "$back" || -z $away ]] && { problems+="$g: not away from $back (on '$away'); "; return; }
   migrate "$away" "$back" "$g" --persistent --undefinesource
-  ((mig_rc == 0)) || { echo "$g $away->$back failed: $mig_err"; return; }
+  ((mig_rc == 0)) || { problems+="$g $away->$back failed: $mig_err; "; return; }
   timing "$g $away->$back (home)" "$back" "$g"
   live=$(live_pins "$back" "$g")
   for ((i = 0; i < 60; i++)); do saved=$(live_pins "$back" "$g" --inactive); [[ $saved == "${pins_of[$g]}" ]] && break; sleep 1; done
   printf '%s home on %s: original %s, live %s, saved %s\n' "$g" "$back" "${pins_of[$g]}" "$live" "$saved" >>"$step_log"
-  [[ $live == "${pins_of[$g]}" ]] || { echo "$g on $back: live pins $live, not the original ${pins_of[$g]}"; return; }
-  [[ $saved == "${pins_of[$g]}" ]] || { echo "$g on $back: saved pins $saved, not the original ${pins_of[$g]}"; return; }
+  [[ $live == "${pins_of[$g]}" ]] || { problems+="$g on $back: live pins $live, not the original ${pins_of[$g]}; "; return; }
+  [[ $saved == "${pins_of[$g]}" ]] || { problems+="$g on $back: saved pins $saved, not the original ${pins_of[$g]}; "; return; }
   on "$back" "virsh -q destroy $g" >>"$step_log" 2>&1
 }
 step "6 A -> B -> A across versions restores the original placement exactly" hv-a hv-b hv-c
-problems=$(round_trip vm-spread hv-a; round_trip vm-one hv-c)
+problems=
+round_trip vm-spread hv-a
+round_trip vm-one hv-c
 if [[ -n $problems ]]; then fail "$problems"; else pass; fi
 
 # --- 7 ---------------------------------------------------------------------------

@@ -233,6 +233,8 @@ async function runPending(run: Run, waitMs: number, spoolDir: string): Promise<v
       persistent = describe(error);
     }
     let waiting = 0;
+    // The soonest moment a waiting request is due to be dropped: no sleep goes past it.
+    let soonest = Number.POSITIVE_INFINITY;
     for (const entry of entries) {
       const started = performance.now();
       if ('problem' in entry) {
@@ -260,6 +262,7 @@ async function runPending(run: Run, waitMs: number, spoolDir: string): Promise<v
         continue;
       } else if (decision.action === 'wait') {
         waiting++;
+        soonest = Math.min(soonest, decision.untilMs);
         const left = Math.max(0, Math.round((decision.untilMs - Date.now()) / 1000));
         if (said.get(request.uuid) !== decision.why) run.io.stdout.write(`${name}: waiting (up to ${left}s more) — ${decision.why}\n`);
         said.set(request.uuid, decision.why);
@@ -271,7 +274,7 @@ async function runPending(run: Run, waitMs: number, spoolDir: string): Promise<v
       if (!run.dryRun) removeRequest(entry);
     }
     if (run.dryRun) return;
-    if (waiting > 0) await sleep(backoffDelay(round));
+    if (waiting > 0) await sleep(Math.max(50, Math.min(backoffDelay(round), soonest - Date.now())));
   }
 }
 
