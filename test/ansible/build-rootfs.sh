@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Build (once) a cached Debian 12 root that boots under systemd-nspawn with
-# real systemd, sshd, libvirtd, QEMU and Debian's nodejs 18.
-# Usage: build-rootfs.sh DIR   (DIR is created atomically; an existing one is reused)
+# Build (once) a cached Debian root that boots under systemd-nspawn with real
+# systemd, sshd, libvirtd, QEMU and Debian's own nodejs (18 on bookworm, 20 on trixie).
+# Usage: build-rootfs.sh DIR [SUITE]   (SUITE: bookworm, the default, or trixie;
+# DIR is created atomically; an existing one is reused)
 set -euo pipefail
 
-dest=${1:?usage: build-rootfs.sh DIR}
+dest=${1:?usage: build-rootfs.sh DIR [SUITE]}
+suite=${2:-bookworm}
 mirror=${REPIN_TEST_MIRROR:-http://deb.debian.org/debian}
 stamp="$dest/.repin-rootfs-v1"
 [[ -e $stamp ]] && exit 0
@@ -18,10 +20,20 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$(dirname "$dest")"
 
-echo "rootfs: debootstrap bookworm into $tmp (a few minutes, once)" >&2
-debootstrap --variant=minbase \
-  --include=systemd,systemd-sysv,dbus,openssh-server,python3,iproute2,ca-certificates \
-  bookworm "$tmp" "$mirror" >"$tmp.log" 2>&1 || { tail -30 "$tmp.log" >&2; exit 1; }
+base=systemd,systemd-sysv,dbus,openssh-server,python3,iproute2,ca-certificates
+extra=()
+case $suite in
+bookworm) ;;
+trixie)
+  # On trixie debootstrap's resolver leaves polkitd (pulled in by libvirt) unconfigured
+  # without libpam-systemd: bootstrap systemd alone, let apt-get resolve the rest.
+  base=systemd,systemd-sysv,dbus
+  extra=(libpam-systemd openssh-server python3 iproute2 ca-certificates libvirt-daemon-driver-qemu) ;;
+*) echo "build-rootfs.sh: unknown suite $suite (bookworm or trixie)" >&2; exit 2 ;;
+esac
+echo "rootfs: debootstrap $suite into $tmp (a few minutes, once)" >&2
+debootstrap --variant=minbase --include="$base" "$suite" "$tmp" "$mirror" >"$tmp.log" 2>&1 ||
+  { tail -30 "$tmp.log" >&2; exit 1; }
 rm -f "$tmp.log"
 
 # libvirt-daemon-system's maintainer scripts start services: fail inside
@@ -33,7 +45,7 @@ printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"
 chmod 755 "$tmp/usr/sbin/policy-rc.d"
 chroot "$tmp" /usr/bin/env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
 chroot "$tmp" /usr/bin/env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-  libvirt-daemon-system libvirt-clients qemu-system-x86 nodejs >"$tmp/var/tmp/apt.log" 2>&1 \
+  "${extra[@]}" libvirt-daemon-system libvirt-clients qemu-system-x86 nodejs >"$tmp/var/tmp/apt.log" 2>&1 \
   || { tail -30 "$tmp/var/tmp/apt.log" >&2; exit 1; }
 chroot "$tmp" apt-get clean
 rm -f "$tmp/usr/sbin/policy-rc.d" "$tmp/var/tmp/apt.log"
@@ -48,6 +60,7 @@ chroot "$tmp" systemctl mask -q console-getty.service getty@tty1.service \
 rm -f "$tmp"/etc/ssh/ssh_host_*
 echo "root:*" | chroot "$tmp" chpasswd -e
 touch "$tmp/.repin-rootfs-v1"
-mv "$tmp" "$dest"
+# -T: a root another run finished meanwhile is kept (and ours dropped), not nested in.
+mv -T "$tmp" "$dest" 2>/dev/null || { [[ -e $stamp ]] && exit 0; echo "build-rootfs.sh: cannot move $tmp to $dest" >&2; exit 1; }
 trap - EXIT
 echo "rootfs: ready at $dest" >&2

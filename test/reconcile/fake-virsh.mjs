@@ -1,6 +1,6 @@
 // A fake `virsh` for reconcile tests. Records its argv in $FAKE_VIRSH_STATE/calls.jsonl
 // and serves domains from $FAKE_VIRSH_STATE/domains/<uuid>.xml. Per domain, optional:
-//   <uuid>.appear-after  N: not listed until the N+1th `list` call
+//   <uuid>.appear-after  N: not listed until the N+1th `list` call, nor known to `domstate` before
 //   <uuid>.transient     listed by `list --all` but never as persistent
 //   <uuid>.mutate        every dumpxml sees a different definition (someone else edits it)
 //   <uuid>.state         what `domstate --reason` prints (default `running (booted)`); `shut off…`
@@ -51,6 +51,8 @@ if (command === 'list') {
   // <uuid>.state holds the state text (default `running (booted)`); absent domains fail like libvirt.
   const uuid = rest.at(-1);
   if (read(uuid, '.xml') === undefined) fail(`failed to get domain '${uuid}'`);
+  const listed = existsSync(join(state, 'list-count')) ? Number(readFileSync(join(state, 'list-count'), 'utf8')) : 0;
+  if (read(uuid, '.appear-after') !== undefined && listed <= Number(read(uuid, '.appear-after'))) fail(`failed to get domain '${uuid}'`);
   const queued = read(uuid, '.states')?.trim().split('\n');
   if (queued && queued.length > 1) writeFileSync(join(domains, `${uuid}.states`), queued.slice(1).join('\n'));
   process.stdout.write(`${(queued?.[0] ?? read(uuid, '.state') ?? 'running (booted)').trim()}\n\n`);

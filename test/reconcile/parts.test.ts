@@ -13,7 +13,7 @@ import { readDomainPins } from '../../src/core/domain/pins.js';
 import { withClaims } from '../../src/core/reconcile/claims.js';
 import { liveChanges } from '../../src/core/reconcile/live.js';
 import { hostWithoutDomain, mergeChanges, planReconcile } from '../../src/core/reconcile/decide.js';
-import { backoffDelay, parseDuration } from '../../src/core/reconcile/wait.js';
+import { ABSENT_GRACE_MS, backoffDelay, decide, parseDuration } from '../../src/core/reconcile/wait.js';
 import { parseDomainXml } from '../../src/core/xml/xmldom.js';
 import { tryLock } from '../../src/io/fs/lock.js';
 import { listRequests, parseRequest, removeRequest, removeStaleTemps, writeReconcileRequest } from '../../src/io/state/spool.js';
@@ -132,6 +132,29 @@ describe('reconcile parts', () => {
     for (const [text, ms] of cases) it(`${text} = ${ms} ms`, () => expect(parseDuration(text, '--wait')).to.equal(ms));
     for (const text of ['', 'soon', '-1s', '5d']) it(`rejects '${text}'`, () => expect(() => parseDuration(text, '--wait')).to.throw(/--wait .* is not a duration/));
     it('backs off from 250 ms, doubling, capped at 10 s', () => expect([0, 1, 2, 10, 99].map((r) => backoffDelay(r))).to.deep.equal([250, 500, 1000, 10_000, 10_000]));
+
+    describe('what a request waits for', () => {
+      const T = Date.parse('2026-12-06T04:00:00Z');
+      const WAIT = 600_000;
+      it('a persistent guest that has landed is handled', () => expect(decide({ kind: 'persistent' }, T, T, WAIT)).to.deep.equal({ action: 'handle' }));
+      it('a guest libvirt does not know waits out the grace, not --wait', () => {
+        expect(decide({ kind: 'absent' }, T, T + ABSENT_GRACE_MS - 1, WAIT)).to.include({ action: 'wait', untilMs: T + ABSENT_GRACE_MS });
+        expect(decide({ kind: 'absent' }, T, T + ABSENT_GRACE_MS, WAIT)).to.include({ action: 'drop' });
+      });
+      it('a --wait shorter than the grace bounds it', () => expect(decide({ kind: 'absent' }, T, T + 1000, 1000)).to.include({ action: 'drop' }));
+      it('a guest visibly arriving waits up to 2 × --wait, saying its state', () => {
+        const d = decide({ kind: 'arriving', state: 'paused (migrating)' }, T, T + WAIT, WAIT);
+        expect(d).to.include({ action: 'wait', untilMs: T + 2 * WAIT });
+        expect(d.action === 'wait' ? d.why : '').to.match(/^paused \(migrating\): its migration is still under way/);
+        expect(decide({ kind: 'arriving', state: 'paused (migrating)' }, T, T + 2 * WAIT, WAIT)).to.include({ action: 'drop' });
+      });
+      it('a transient guest that has landed is dropped at once', () =>
+        expect(decide({ kind: 'transient', state: 'running (migrated)' }, T, T, WAIT)).to.include({ action: 'drop' }));
+      it('libvirt not answering keeps a request up to 2 × --wait', () => {
+        expect(decide({ kind: 'no-answer', error: 'x' }, T, T + WAIT, WAIT)).to.include({ action: 'wait' });
+        expect(decide({ kind: 'no-answer', error: 'x' }, T, T + 2 * WAIT, WAIT)).to.include({ action: 'drop' });
+      });
+    });
   });
 
   describe('planReconcile', () => {

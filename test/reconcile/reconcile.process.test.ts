@@ -110,7 +110,51 @@ describe('repin reconcile', function () {
     await bed.repin('reconcile', '--pending', '--wait', '300ms');
     // Not given up while visibly arriving: only after 2 × --wait.
     expect(Date.now() - started).to.be.at.least(550);
-    expect(String((bed.entries()[0]?.notes as string[])[0])).to.match(/present but transient/);
+    expect(String((bed.entries()[0]?.notes as string[])[0])).to.match(/still paused \(migrating\) .* after the hook's request \(2 × --wait\)/);
+  });
+
+  it('says what a request waits for and why, once per reason', async () => {
+    bed.domain(UUID, source);
+    writeFileSync(join(bed.state, 'domains', `${UUID}.states`), 'paused (migrating)\npaused (migrating)\npaused (migrating)\nrunning (migrated)\n');
+    request();
+    const run = await bed.repin('reconcile', '--pending', '--wait', '10m');
+    expect(run.code, run.stderr).to.equal(0);
+    const waits = run.stdout.split('\n').filter((l) => l.includes('waiting'));
+    expect(waits).to.deep.equal([`db-primary ${UUID}: waiting (up to 1200s more) — paused (migrating): its migration is still under way, and would replace a definition fixed now`]);
+    expect(bed.entries()[0]).to.include({ outcome: 'rewritten' });
+  });
+
+  it('a request for a guest libvirt does not know at all is dropped once the grace is over, not after --wait', async () => {
+    // Written 31 s ago (the grace is 30 s): the migration failed, or the transient guest is gone.
+    request(UUID, new Date(Date.now() - 31_000).toISOString());
+    const started = Date.now();
+    const run = await bed.repin('reconcile', '--pending', '--wait', '10m');
+    expect(run.code, run.stderr).to.equal(0);
+    expect(Date.now() - started).to.be.below(8000);
+    const [entry] = bed.entries();
+    expect(entry).to.include({ outcome: 'expired', uuid: UUID });
+    expect(String((entry?.notes as string[])[0])).to.match(/^request dropped: not on this host: libvirt does not know it 3\ds after the hook's request/);
+    expect(bed.defined()).to.have.length(0);
+    expect(spoolFiles()).to.deep.equal([]);
+  });
+
+  it('a fresh request whose guest libvirt does not know yet waits for it to arrive, saying so', async () => {
+    // Unknown at the first look (the hook writes before libvirt adds the incoming guest), then listed.
+    bed.domain(UUID, source, { appearAfter: 1 });
+    request();
+    const run = await bed.repin('reconcile', '--pending', '--wait', '10m');
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(/db-primary \S+: waiting \(up to (29|30)s more\) — libvirt does not know it yet/);
+    expect(bed.entries()[0]).to.include({ outcome: 'rewritten' });
+  });
+
+  it('a fresh request for an unknown guest waits no longer than a short --wait (no backoff sleep past it)', async () => {
+    request();
+    const started = Date.now();
+    await bed.repin('reconcile', '--pending', '--wait', '6s');
+    // The backoff alone sleeps 0.25, 0.5, 1, 2, 4 s between looks: after the look at about 5 s it would sleep past 9 s.
+    expect(Date.now() - started).to.be.within(5900, 8500);
+    expect(String((bed.entries()[0]?.notes as string[])[0])).to.match(/libvirt does not know it/);
   });
 
   it('a persistent guest still arriving is reconciled only once it has landed (the migration would undo it)', async () => {

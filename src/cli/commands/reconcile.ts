@@ -12,7 +12,7 @@ import type { Host } from '../../core/host/host.js';
 import type { Change, Policy } from '../../core/plan/plan.js';
 import { claimOf, type Claims } from '../../core/reconcile/claims.js';
 import { planReconcile, type ReconcileResult } from '../../core/reconcile/decide.js';
-import { backoffDelay, expiresAt, parseDuration } from '../../core/reconcile/wait.js';
+import { backoffDelay, decide, expiresAt, parseDuration, type Sighting } from '../../core/reconcile/wait.js';
 import { configPath, loadConfig } from '../../io/state/config-file.js';
 import { hookHostSource, hostView } from '../../io/host/view.js';
 import { record, type JournalOutcome, type JournalTarget } from '../../io/state/journal.js';
@@ -182,38 +182,35 @@ async function reconcileDomain(run: Run, uuid: string, request: ReconcileRequest
 export const ARRIVING = /^(paused \((migrating|post-copy|starting up)|running \(post-copy)/i;
 
 /**
- * How many times --wait a guest may stay visibly arriving (a long live
- * migration) before its request is handled anyway: 20 minutes by default,
- * inside the service's TimeoutStartSec (30 min).
+ * One look at a request's guest. `persistent`: this round's list of persistent
+ * domains, or the error that list gave.
  */
-const ARRIVING_WAIT_FACTOR = 2;
-
-/** The guest's state, or undefined when it is not here or virsh cannot say. */
-async function stateOf(run: Run, uuid: string): Promise<string | undefined> {
+async function sight(run: Run, uuid: string, persistent: ReadonlySet<string> | string): Promise<Sighting> {
+  let state: string | undefined;
   try {
-    return await run.virsh.domState(uuid);
-  } catch {
-    return undefined;
+    state = await run.virsh.domState(uuid);
+  } catch (error) {
+    return { kind: 'no-answer', error: describe(error) };
   }
+  if (state === undefined) return { kind: 'absent' };
+  if (ARRIVING.test(state)) return { kind: 'arriving', state };
+  if (typeof persistent === 'string') return { kind: 'no-answer', error: persistent };
+  if (persistent.has(uuid)) return { kind: 'persistent' };
+  // Listed before this state was read: libvirt makes an incoming guest persistent
+  // (qemuMigrationDstPersist) before it resumes it, so a second look settles a guest that just landed.
+  try {
+    if ((await run.virsh.listPersistent()).includes(uuid)) return { kind: 'persistent' };
+  } catch (error) {
+    return { kind: 'no-answer', error: describe(error) };
+  }
+  return { kind: 'transient', state };
 }
 
-/**
- * A guest that runs here but is transient once its incoming migration is over
- * was migrated without --persistent: there is no saved definition to fix, so
- * its request need not wait.
- */
-async function settledTransient(run: Run, uuid: string, state: string | undefined): Promise<boolean> {
-  try {
-    return state !== undefined && !ARRIVING.test(state) && (await run.virsh.listAll()).includes(uuid);
-  } catch {
-    return false;
-  }
-}
-
-/** Handle the spool until every request is done or expired; new requests are picked up on the way. */
+/** Handle the spool until every request is done or dropped; new requests are picked up on the way. */
 async function runPending(run: Run, waitMs: number, spoolDir: string): Promise<void> {
   if (!run.dryRun) removeStaleTemps(spoolDir, Date.now());
-  let lastListError: string | undefined;
+  // What each waiting request was last said to wait for: said again only when it changes.
+  const said = new Map<string, string>();
   for (let round = 0; ; round++) {
     const entries = listRequests(spoolDir);
     if (entries.length === 0) {
@@ -228,14 +225,15 @@ async function runPending(run: Run, waitMs: number, spoolDir: string): Promise<v
       removeStaleTemps(spoolDir, Date.now());
       continue;
     }
-    let present = new Set<string>();
+    let persistent: ReadonlySet<string> | string;
     try {
-      present = new Set(await run.virsh.listPersistent());
-      lastListError = undefined;
+      persistent = new Set(await run.virsh.listPersistent());
     } catch (error) {
-      lastListError = describe(error);
+      persistent = describe(error);
     }
     let waiting = 0;
+    // The soonest moment a waiting request is due to be dropped: no sleep goes past it.
+    let soonest = Number.POSITIVE_INFINITY;
     for (const entry of entries) {
       const started = performance.now();
       if ('problem' in entry) {
@@ -244,41 +242,38 @@ async function runPending(run: Run, waitMs: number, spoolDir: string): Promise<v
         continue;
       }
       const { request } = entry;
-      const expired = Date.now() >= expiresAt(request.time, waitMs);
+      const requestMs = Date.parse(request.time);
+      const sighting = await sight(run, request.uuid, persistent);
       // An incoming guest already defined here is listed as persistent for the whole migration,
       // with its old saved definition, and qemuMigrationDstPersist replaces that definition with
-      // the source's when the migration ends: reconciling before then would be undone. Nor does
-      // a request expire while its guest is visibly still arriving.
-      const state = await stateOf(run, request.uuid);
-      if (state !== undefined && ARRIVING.test(state) && !run.dryRun && Date.now() < expiresAt(request.time, ARRIVING_WAIT_FACTOR * waitMs)) {
-        waiting++;
-        continue;
-      }
-      if (present.has(request.uuid)) {
+      // the source's when the migration ends: reconciling before then would be undone (decide).
+      const decision = decide(sighting, requestMs, Date.now(), waitMs);
+      const name = `${printable(request.name)} ${request.uuid}`;
+      if (decision.action === 'handle') {
         // virsh failing (libvirt restarting, a timeout) keeps the request for a later round, until it expires.
+        const expired = Date.now() >= expiresAt(request.time, waitMs);
         if ((await reconcileDomain(run, request.uuid, request, false, !expired)) === 'retry') {
           waiting++;
           continue;
         }
       } else if (run.dryRun) {
-        run.io.stdout.write(`${printable(request.name)} ${request.uuid}: not (yet) a persistent domain here; request waits\n`);
+        run.io.stdout.write(`${name}: ${decision.action === 'wait' ? 'request waits' : 'request would be dropped'} — ${decision.why}\n`);
         continue;
-      } else if (lastListError !== undefined && Date.now() < expiresAt(request.time, 2 * waitMs)) {
-        // libvirt did not answer this round: not a reason to give up on the request yet.
+      } else if (decision.action === 'wait') {
         waiting++;
+        soonest = Math.min(soonest, decision.untilMs);
+        const left = Math.max(0, Math.round((decision.untilMs - Date.now()) / 1000));
+        if (said.get(request.uuid) !== decision.why) run.io.stdout.write(`${name}: waiting (up to ${left}s more) — ${decision.why}\n`);
+        said.set(request.uuid, decision.why);
         continue;
-      } else if (expired || (await settledTransient(run, request.uuid, state))) {
-        const all = await run.virsh.listAll().catch(() => [] as string[]);
-        const why = lastListError ?? (all.includes(request.uuid) ? 'present but transient (migrated without --persistent?)' : 'not on this host (failed or cancelled migration?)');
-        note(run, 'expired', request, { changes: request.changes, started, notes: [`not a persistent domain here ${Math.round(waitMs / 1000)}s after the hook's request: ${why}`] });
       } else {
-        waiting++;
-        continue;
+        note(run, 'expired', request, { changes: request.changes, started, notes: [`request dropped: ${decision.why}`] });
       }
+      said.delete(request.uuid);
       if (!run.dryRun) removeRequest(entry);
     }
     if (run.dryRun) return;
-    if (waiting > 0) await sleep(backoffDelay(round));
+    if (waiting > 0) await sleep(Math.max(50, Math.min(backoffDelay(round), soonest - Date.now())));
   }
 }
 
