@@ -19,7 +19,8 @@ function openExclusive(path: string): number {
   }
 }
 
-function syncDir(dir: string): void {
+/** fsync a file or a directory by path: what a rename or a copy wrote is on disk before the next step. */
+export function syncPath(dir: string): void {
   const fd = openSync(dir, 'r');
   try {
     fsyncSync(fd);
@@ -55,6 +56,6 @@ export function replaceFile(path: string, content: string | Buffer, mode: number
     rmSync(temp, { force: true });
     throw error;
   }
-  syncDir(dirname(path));
-  if (tempDir !== dirname(path)) syncDir(tempDir);
+  syncPath(dirname(path));
+  if (tempDir !== dirname(path)) syncPath(tempDir);
 }

@@ -6,7 +6,7 @@
 // its file already holds what it would write, and never touches a file that
 // is not repin's. libvirt discovers hooks only at daemon start or SIGHUP
 // (virHookInitialize), so the report says when a reload is needed.
-import { closeSync, copyFileSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { copyFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILD_FILES, BUILD_ID, DROPIN_NAME } from '../../bundle/layout.js';
 import { isSigned, launcherText, parseLauncher, type LauncherKind } from '../../bundle/launcher.js';
@@ -14,7 +14,7 @@ import { checkBuild, readBuild, type Manifest } from '../../bundle/manifest.js';
 import { DEFAULT_CONFIG } from '../../core/config.js';
 import { ConfigError, InstallConflict } from '../../core/errors.js';
 import { reconcileUnits, UNIT_MARKER, type UnitPlaces } from '../../core/reconcile/units.js';
-import { replaceFile } from '../fs/atomic-file.js';
+import { replaceFile, syncPath } from '../fs/atomic-file.js';
 
 export type HookMode = 'main' | 'dropin' | 'auto';
 export { DROPIN_NAME };
@@ -155,15 +155,6 @@ const sameDir = (a: string, b: string): boolean => {
     return false;
   }
 };
-
-function syncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Copy the build into `<lib>/<id>`: whole into a temp dir first, then one rename; a damaged copy there is replaced. */
 function copyBuild(from: string, manifest: Manifest, libDir: string): void {
