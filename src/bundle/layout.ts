@@ -10,6 +10,12 @@ export const SYSTEM_LIB_DIR = '/usr/local/lib/repin';
 /** Where the `repin` command goes. */
 export const SYSTEM_BIN_DIR = '/usr/local/bin';
 export const SYSTEM_UNITS_DIR = '/etc/systemd/system';
+/** The config file (`REPIN_CONFIG` overrides it). */
+export const SYSTEM_CONFIG_PATH = '/etc/libvirt/repin.json';
+/** Default `journal.dir` and `spoolDir` (both configurable), and the hook's run dir (reservations, the host lock). */
+export const DEFAULT_JOURNAL_DIR = '/var/log/libvirt/repin';
+export const DEFAULT_SPOOL_DIR = '/var/lib/repin/pending';
+export const DEFAULT_RUN_DIR = '/run/repin';
 /** The drop-in's default name in `qemu.d/`: libvirt runs them in name order after `qemu`. */
 export const DROPIN_NAME = '50-repin';
 

@@ -1,5 +1,6 @@
 // repin's configuration (/etc/libvirt/repin.json): validated from parsed JSON,
 // with errors that name the key and the value. A missing file means defaults.
+import { DEFAULT_JOURNAL_DIR, DEFAULT_SPOOL_DIR } from '../bundle/layout.js';
 import { CpuSet, parseCpuset, printable } from './cpuset.js';
 import { ConfigError } from './errors.js';
 import { POLICIES, type Policy } from './plan/plan.js';
@@ -39,8 +40,8 @@ export const DEFAULT_CONFIG: Config = {
   overcommit: false,
   protectDedicated: true,
   manageForeign: false,
-  journal: { dir: '/var/log/libvirt/repin', keep: 200 },
-  spoolDir: '/var/lib/repin/pending',
+  journal: { dir: DEFAULT_JOURNAL_DIR, keep: 200 },
+  spoolDir: DEFAULT_SPOOL_DIR,
   domains: {},
 };
 

@@ -3,6 +3,8 @@
 // install by hand; a test keeps the two identical), rendered for where the
 // CLI and the spool live. `repin install` writes them, for the Ansible role too. Pure.
 
+import { DEFAULT_JOURNAL_DIR, DEFAULT_SPOOL_DIR, SYSTEM_BIN_DIR } from '../../bundle/layout.js';
+
 export interface UnitPlaces {
   /** The repin CLI the service runs. */
   readonly binPath: string;
@@ -15,7 +17,7 @@ export interface UnitPlaces {
 export const UNIT_MARKER = '# Installed by repin';
 export const PATH_UNIT = 'repin-reconcile.path';
 export const SERVICE_UNIT = 'repin-reconcile.service';
-export const DEFAULT_PLACES: UnitPlaces = { binPath: '/usr/local/bin/repin', spoolDir: '/var/lib/repin/pending', journalDir: '/var/log/libvirt/repin' };
+export const DEFAULT_PLACES: UnitPlaces = { binPath: `${SYSTEM_BIN_DIR}/repin`, spoolDir: DEFAULT_SPOOL_DIR, journalDir: DEFAULT_JOURNAL_DIR };
 
 /** The spool's parent: the spool, its lock (`<spool>.lock`) and the requests' temp files live there. */
 const parentOf = (path: string): string => path.replace(/\/+$/, '').replace(/\/[^/]*$/, '') || '/';

@@ -1,13 +1,12 @@
 // This host's occupancy as seen by a plan for one domain: other running
 // domains' pinned threads plus CPUs (and huge pages) reserved for other
 // arriving domains.
+import { DEFAULT_RUN_DIR } from '../../bundle/layout.js';
 import type { DomainPins } from '../../core/domain/pins.js';
 import type { Host } from '../../core/host/host.js';
 import { occupancyOf, readRunningDomains } from './occupancy.js';
 import { withoutClaims } from '../../core/plan/hugepage-fit.js';
 import { loadReservations, pagesReservedByOthers, reservedByOthers } from '../state/reservations.js';
-
-export const DEFAULT_RUN_DIR = '/run/repin';
 
 export function runDir(env: Readonly<Record<string, string | undefined>>): string {
   return env.REPIN_RUN_DIR ?? DEFAULT_RUN_DIR;

@@ -1,12 +1,12 @@
 // Load /etc/libvirt/repin.json (or $REPIN_CONFIG). Missing file: defaults.
+import { SYSTEM_CONFIG_PATH } from '../../bundle/layout.js';
 import { DEFAULT_CONFIG, parseConfig, type Config } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
 import { readRegularFile } from '../fs/regular-file.js';
 
-export const DEFAULT_CONFIG_PATH = '/etc/libvirt/repin.json';
 
 export function configPath(env: Readonly<Record<string, string | undefined>>, explicit?: string): string {
-  return explicit ?? env.REPIN_CONFIG ?? DEFAULT_CONFIG_PATH;
+  return explicit ?? env.REPIN_CONFIG ?? SYSTEM_CONFIG_PATH;
 }
 
 export function loadConfig(path: string, { mustExist = false } = {}): Config {
