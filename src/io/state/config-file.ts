@@ -4,7 +4,6 @@ import { DEFAULT_CONFIG, parseConfig, type Config } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
 import { readRegularFile } from '../fs/regular-file.js';
 
-
 export function configPath(env: Readonly<Record<string, string | undefined>>, explicit?: string): string {
   return explicit ?? env.REPIN_CONFIG ?? SYSTEM_CONFIG_PATH;
 }
