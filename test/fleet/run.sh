@@ -8,8 +8,9 @@
 #   hv-c  Debian 13, the last CPU only
 # Everything listens on 127.0.0.1 (ports from REPIN_FLEET_PORT_BASE, 22400).
 # Steps: check mode -> deploy (twice) -> audit -> every cell of the audit's
-# matrix migrated for real (and back) -> --persistent migration and the
-# reconcile unit -> round trips across versions -> replay -> `repin install`
+# matrix migrated for real (and back) -> reconcile dropping a request for a
+# guest libvirt no longer knows within its grace -> --persistent migration and
+# the reconcile unit -> round trips across versions -> replay -> `repin install`
 # on a role-deployed host -> uninstall. Each prints PASS/FAIL, then the hook's
 # share of each migration's wall time, then "N passed, M failed".
 # Needs root; installs its tools from Debian; caches the two roots in
