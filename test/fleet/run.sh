@@ -14,8 +14,8 @@
 # on a role-deployed host -> uninstall. Each prints PASS/FAIL, then the hook's
 # share of each migration's wall time, then "N passed, M failed".
 # Needs root; installs its tools from Debian; caches the two roots in
-# REPIN_TEST_CACHE (/var/cache/repin-test). REPIN_SCRIPT (dist/repin) is what
-# is deployed; REPIN_TEST_KEEP=1 keeps the work dir after a failure.
+# REPIN_TEST_CACHE (/var/cache/repin-test). REPIN_SCRIPT (dist/repin): its build
+# dir is what is deployed; REPIN_TEST_KEEP=1 keeps the work dir after a failure.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -79,7 +79,7 @@ trap 'exit 130' INT TERM
 drop_stale_cgroups
 ssh-keygen -q -t ed25519 -N '' -C repin-fleet -f "$work/id"
 # Deploy a snapshot: a rebuild of dist/ during the run must not change it.
-install -m 755 "$script" "$work/repin"
+mkdir -p "$work/build" && cp -p "$(dirname "$script")"/* "$work/build/"
 
 last_cpu=$(($(nproc) - 1))
 boot hv-a "$cache/debian12-ansible" "0-$last_cpu" 0
@@ -105,7 +105,7 @@ all:
         ansible_ssh_private_key_file: $work/id
         ansible_ssh_common_args: -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR
         ansible_python_interpreter: /usr/bin/python3
-        repin_script_src: $work/repin
+        repin_script_src: $work/build/repin
 EOF
 
 # --- step helpers ------------------------------------------------------------
