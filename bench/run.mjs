@@ -43,6 +43,11 @@ const node = /^#!(\S+)/.exec(readFileSync(bundle, 'utf8'))?.[1] ?? '/usr/bin/nod
 const hook = join(work, 'hooks', 'qemu');
 const installed = spawnSync(node, [bundle, 'install', '--hooks-dir', dirname(hook), '--lib-dir', join(work, 'lib'), '--node', node, '--config', join(work, 'installed.json')], { env: LIBVIRT_ENV });
 if (installed.status !== 0) throw new Error(`bench: repin install failed: ${installed.stderr}`);
+if (!/installed code cache/.test(installed.stdout) || /no code cache/.test(installed.stdout)) throw new Error(`bench: repin install made no code cache: ${installed.stdout}`);
+// The same build installed without a code cache: what the cache saves.
+const coldHook = join(work, 'cold-hooks', 'qemu');
+const cold = spawnSync(node, [bundle, 'install', '--hooks-dir', dirname(coldHook), '--lib-dir', join(work, 'cold-lib'), '--node', node, '--config', join(work, 'installed.json'), '--no-code-cache'], { env: LIBVIRT_ENV });
+if (cold.status !== 0) throw new Error(`bench: repin install --no-code-cache failed: ${cold.stderr}`);
 const empty = join(work, 'empty.js');
 writeFileSync(empty, '');
 // Peak RSS, CPU time and minor page faults: getrusage(RUSAGE_SELF) of the child (ru_maxrss,
@@ -95,6 +100,9 @@ const CASES = [
   { id: 'passthrough', label: 'prepare begin (pass-through)', args: ['web-1', 'prepare', 'begin'], xml: 'typical', host: 'typical', expect: 'nothing', budget: 1.05 },
   { id: 'fitting', label: 'migrate begin, fits (8 vCPUs)', args: ['web-1', 'migrate', 'begin'], xml: 'fitting', host: 'typical', expect: 'unchanged', budget: 1.45 },
   { id: 'typical', label: 'migrate begin, rewrite 8 vCPUs', args: ['db-1', 'migrate', 'begin'], xml: 'typical', host: 'typical', expect: 'rewritten', budget: 1.6 },
+  // The same two calls without the code cache: what it saves, and what a hook pays after a node upgrade until install runs again.
+  { id: 'fitting-cold', label: 'fits, no code cache', args: ['web-1', 'migrate', 'begin'], xml: 'fitting', host: 'typical', expect: 'unchanged', codeCache: 'none' },
+  { id: 'typical-cold', label: 'rewrite 8, no code cache', args: ['db-1', 'migrate', 'begin'], xml: 'typical', host: 'typical', expect: 'rewritten', codeCache: 'none' },
   // XML outside the plain reader's subset: xmldom.js loaded, compiled, parsing and writing.
   { id: 'xmldom', label: 'rewrite 8, XML via xmldom', args: ['db-1', 'migrate', 'begin'], xml: 'xmldom', host: 'typical', expect: 'rewritten' },
   { id: 'large', label: 'rewrite 512 vCPUs / 1024 CPUs', args: ['hpc-512', 'migrate', 'begin'], xml: 'large', host: 'large', expect: 'rewritten', budget: 2.5 },
@@ -104,8 +112,9 @@ const CASES = [
     ? c
     : {
         ...c,
-        cmd: [hook, ...c.args, '-'],
+        cmd: [c.codeCache === 'none' ? coldHook : hook, ...c.args, '-'],
         input: XML[c.xml],
+        codeCache: c.codeCache ?? 'used',
         env: {
           REPIN_CONFIG: config,
           REPIN_HOST_ROOT: hostRoot[c.host],
@@ -154,6 +163,10 @@ function check(c) {
   if (c.expect !== 'rewritten' && r.stdout !== '') fail('expected empty stdout');
   const outcome = c.expect === 'nothing' ? before : lastJournalOutcome();
   if (c.expect !== 'nothing' && outcome !== c.expect) fail(`journal says ${outcome}, expected ${c.expect}`);
+  if (c.expect === 'nothing') return;
+  // A case timed with the code cache must be using it, one without must not.
+  const loaded = /repin timing: .*"codeCache":"(\w+)"/.exec(run(c, { extraEnv: { REPIN_TIMING: '1' } }).stderr)?.[1];
+  if (loaded !== c.codeCache) fail(`code cache ${loaded}, expected ${c.codeCache}`);
 }
 
 function machine() {

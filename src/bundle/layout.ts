@@ -41,5 +41,12 @@ export const BUILD_FILES = {
   manifest: 'build.json',
 } as const;
 
+/**
+ * V8's compiled code for `hook-run.js`, made by `repin install` on the host
+ * with the node the hook runs (src/io/install/code-cache.ts), beside the
+ * build's files but not one of them: node-specific, so not in the manifest.
+ */
+export const CODE_CACHE_FILE = 'hook-run.v8';
+
 /** A build id: the first 16 hex digits of the sha256 of the build's files. */
 export const BUILD_ID = /^[0-9a-f]{16}$/;

@@ -125,6 +125,7 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
     outcome,
     changes: result?.plan.changes ?? [],
     durationMs: Math.round((monotonicMs() - started) * 100) / 100,
+    ...(marks?.codeCache !== undefined ? { codeCache: marks.codeCache } : {}),
     ...(result?.plan.refusal ? { refusal: result.plan.refusal } : {}),
     ...(result?.plan.skipped ? { skipped: result.plan.skipped } : {}),
     ...(fault !== undefined ? { error: oneLine(describeFault(fault)) } : {}),
@@ -147,7 +148,7 @@ export async function runFilter(io: Io, op: string, marks?: StartMarks): Promise
   }
   lap('journal');
   if (io.env.REPIN_TIMING === '1') {
-    io.stderr.write(`repin timing: ${JSON.stringify({ ...timings, total: monotonicMs() - started, uptime: process.uptime() * 1000 })}\n`);
+    io.stderr.write(`repin timing: ${JSON.stringify({ ...timings, total: monotonicMs() - started, uptime: process.uptime() * 1000, codeCache: marks?.codeCache })}\n`);
   }
   return code;
 }

@@ -8,6 +8,8 @@ import { isFilterCall } from './is-hook.js';
 
 /** When the hook's bundle had loaded (process.uptime() in ms). */
 export interface StartMarks {
+  /** Whether hook-run.js was compiled from V8's code cache (src/bundle/load-hook-run.ts). */
+  readonly codeCache?: string;
   readonly loaded: number;
 }
 

@@ -30,6 +30,7 @@ interface InstallArgs extends CommonArgs {
   node?: string;
   config?: string;
   build?: string;
+  'code-cache': boolean;
 }
 
 interface UninstallArgs extends CommonArgs {
@@ -106,7 +107,8 @@ export function installCommand(io: Io): CommandModule<object, InstallArgs> {
         .option('dropin-name', { type: 'string', default: DROPIN_NAME, describe: 'the hook file name in qemu.d/ (libvirt runs them in name order)' })
         .option('node', { type: 'string', describe: 'absolute node path the hook and command run (default: this node)' })
         .option('config', { type: 'string', describe: 'config to create if missing (default /etc/libvirt/repin.json)' })
-        .option('build', { type: 'string', describe: 'the build dir to install (default: the one this command runs from)' }) as unknown as Argv<InstallArgs>,
+        .option('build', { type: 'string', describe: 'the build dir to install (default: the one this command runs from)' })
+        .option('code-cache', { type: 'boolean', default: true, describe: "make the hook's code cache with --node (--no-code-cache: every filter call compiles the hook)" }) as unknown as Argv<InstallArgs>,
     handler: async (args) => {
       const buildDir = args.build ?? io.bundleDir;
       if (buildDir === undefined) throw new ConfigError('run from source: give --build (npm run build writes dist/)');
@@ -115,13 +117,13 @@ export function installCommand(io: Io): CommandModule<object, InstallArgs> {
       const where = places(args, io);
       const config = configPath(io.env, args.config);
       const units = where.unitsDir !== undefined && where.binDir !== undefined ? { dir: where.unitsDir, places: { binPath: join(where.binDir, 'repin'), ...spoolAndJournal(config) } } : undefined;
-      const report = install({ buildDir, ...where, mode: args.mode, dropinName: args['dropin-name'], node, configPath: config, ...(units ? { units } : {}), dryRun: args['dry-run'] });
+      const report = install({ buildDir, ...where, mode: args.mode, dropinName: args['dropin-name'], node, configPath: config, ...(units ? { units } : {}), dryRun: args['dry-run'], codeCache: args['code-cache'] });
       let steps = report.steps;
       if (units && args.systemctl) steps = [...steps, ...(await startPathUnit(io, steps.some((s) => s.what === 'unit' && s.action !== 'kept'), args['dry-run']))];
       const reload = report.reloadNeeded
         ? 'libvirt discovers hooks only at start: reload the daemon now (systemctl reload libvirtd, or virtqemud on modular hosts)'
         : 'no reload needed: a qemu hook already existed, libvirt re-reads it on every call';
-      print(io, args, { buildId: report.buildId, hook: report.hookPath, reloadNeeded: report.reloadNeeded }, steps, [reload]);
+      print(io, args, { buildId: report.buildId, hook: report.hookPath, reloadNeeded: report.reloadNeeded, notes: report.notes }, steps, [...report.notes, reload]);
     },
   };
 }

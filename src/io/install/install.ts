@@ -8,13 +8,14 @@
 // (virHookInitialize), so the report says when a reload is needed.
 import { copyFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUILD_FILES, BUILD_ID, DROPIN_NAME } from '../../bundle/layout.js';
+import { BUILD_FILES, BUILD_ID, CODE_CACHE_FILE, DROPIN_NAME } from '../../bundle/layout.js';
 import { isSigned, launcherText, parseLauncher, type LauncherKind } from '../../bundle/launcher.js';
 import { checkBuild, readBuild, type Manifest } from '../../bundle/manifest.js';
 import { DEFAULT_CONFIG } from '../../core/config.js';
 import { ConfigError, InstallConflict } from '../../core/errors.js';
 import { reconcileUnits, UNIT_MARKER, type UnitPlaces } from '../../core/reconcile/units.js';
 import { replaceFile, syncPath } from '../fs/atomic-file.js';
+import { cacheIsCurrent, makeCodeCache } from './code-cache.js';
 
 export type HookMode = 'main' | 'dropin' | 'auto';
 export { DROPIN_NAME };
@@ -36,6 +37,8 @@ export interface InstallOptions {
   readonly units?: { readonly dir: string; readonly places: UnitPlaces };
   /** Plan and report, write nothing. */
   readonly dryRun?: boolean;
+  /** Make the hook's code cache (default true). */
+  readonly codeCache?: boolean;
 }
 
 export type Action = 'kept' | 'installed' | 'updated' | 'removed';
@@ -55,6 +58,8 @@ export interface InstallReport {
   readonly changed: boolean;
   /** No qemu hook existed before: libvirt must reload to call this one. */
   readonly reloadNeeded: boolean;
+  /** What went wrong without failing the install (no code cache). */
+  readonly notes: readonly string[];
 }
 
 type Occupant = 'absent' | 'ours' | 'foreign';
@@ -215,10 +220,29 @@ export function install(o: InstallOptions): InstallReport {
   const inUse = buildsInUse([...oldHooks, ...(binPath ? [binPath] : [])]);
 
   const installed = checkBuild(buildDir);
+  const buildKept = sameDir(o.buildDir, buildDir) || (typeof installed !== 'string' && installed.buildId === manifest.buildId);
+  const notes: string[] = [];
+  const cachePath = join(buildDir, CODE_CACHE_FILE);
   const steps: Planned[] = [
-    sameDir(o.buildDir, buildDir) || (typeof installed !== 'string' && installed.buildId === manifest.buildId)
+    buildKept
       ? { path: buildDir, action: 'kept', what: 'build' }
       : { path: buildDir, action: typeof installed === 'string' && !pathExists(buildDir) ? 'installed' : 'updated', what: 'build', apply: () => copyBuild(o.buildDir, manifest, o.libDir) },
+    // Made before the hook points at the build, by the node the hook runs; a failure is said, never fatal.
+    ...(o.codeCache === false
+      ? []
+      : [
+          buildKept && cacheIsCurrent(buildDir, o.node)
+            ? { path: cachePath, action: 'kept' as const, what: 'code cache' }
+            : {
+                path: cachePath,
+                action: buildKept && pathExists(cachePath) ? ('updated' as const) : ('installed' as const),
+                what: 'code cache',
+                apply: () => {
+                  const failed = makeCodeCache(buildDir, o.node);
+                  if (failed !== undefined) notes.push(`no code cache for ${buildDir} (the hook works without one, slower): ${failed}`);
+                },
+              },
+        ]),
     // The temp sits in hooks/ itself: libvirt runs only hooks/qemu by that name, but anything executable in qemu.d/.
     launcherStep(hookPath, 'hook', o, manifest, o.hooksDir),
     // Only once the new hook is live: a second repin hook would filter every migration again.
@@ -235,12 +259,12 @@ export function install(o: InstallOptions): InstallReport {
   }
   // Old builds go when a new one goes live, except the one the hook ran until now: a call that read
   // the old launcher may still be loading it. (So at most two: this one and the one before.)
-  const hookStep = steps[1];
+  const hookStep = steps.find((step) => step.what === 'hook');
   if (hookStep?.action !== 'kept') steps.push(...staleBuilds(o.libDir, new Set([manifest.buildId, ...inUse])));
 
   if (!o.dryRun) for (const step of steps) step.apply?.();
   const report = steps.map(({ path, action, what }) => ({ path, action, what }));
-  return { buildId: manifest.buildId, hookPath, steps: report, changed: report.some((s) => s.action !== 'kept'), reloadNeeded: !hadHook };
+  return { buildId: manifest.buildId, hookPath, steps: report, changed: report.some((s) => s.action !== 'kept'), reloadNeeded: !hadHook, notes };
 }
 
 function pathExists(path: string): boolean {

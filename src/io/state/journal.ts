@@ -20,6 +20,8 @@ export interface JournalEntry {
   readonly outcome: JournalOutcome;
   readonly changes: readonly Change[];
   readonly durationMs: number;
+  /** Whether the hook's code came from V8's code cache ('used'), V8 refused it ('rejected') or there was none ('none'). */
+  readonly codeCache?: string;
   readonly capture?: string;
   /** Why the capture could not be kept (a full disk): the line is written all the same. */
   readonly captureError?: string;

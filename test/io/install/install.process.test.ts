@@ -67,7 +67,7 @@ describe('install / uninstall', () => {
     expect(repin('install').code).to.equal(0);
     const again = json(repin('install', '--json'));
     expect(again).to.include({ changed: false, reloadNeeded: false });
-    expect(again.steps.map((s) => s.action)).to.deep.equal(['kept', 'kept']);
+    expect(again.steps.map((s) => `${s.action} ${s.what}`)).to.deep.equal(['kept build', 'kept code cache', 'kept hook']);
     expect(readFileSync(config, 'utf8')).to.equal('{"policy":"strict"}\n');
   });
 
@@ -246,6 +246,48 @@ describe('install / uninstall', () => {
     } finally {
       unmount(lib);
     }
+  });
+
+  it("makes the hook's code cache with the hook's node; a hook call uses it and prints byte for byte what a call without one prints", () => {
+    const run = json(repin('install', '--json'));
+    const cache = join(lib, BUILD_ID, 'hook-run.v8');
+    expect(run.steps.find((s) => s.what === 'code cache')).to.include({ path: cache, action: 'installed' });
+    expect(readFileSync(cache).subarray(0, 40).toString()).to.match(/^repin code cache: node \//);
+    const timed = (hook: string): ReturnType<typeof runScript> =>
+      runScript(hook, ['db-primary', 'migrate', 'begin', '-'], readFileSync('examples/dedicated-1to1.xml', 'utf8'), {
+        REPIN_CONFIG: config,
+        REPIN_HOST: 'examples/hosts/small.json',
+        REPIN_JOURNAL_DIR: join(dir, 'journal'),
+        REPIN_TIMING: '1',
+      });
+    const withCache = timed(join(hooks, 'qemu'));
+    expect(withCache.stderr).to.match(/"codeCache":"used"/);
+    // A cache V8 refuses (cut short): the call compiles as without one, same output.
+    writeFileSync(cache, readFileSync(cache).subarray(0, 2000));
+    const rejected = timed(join(hooks, 'qemu'));
+    expect(rejected.stderr).to.match(/"codeCache":"(rejected|none)"/);
+    rmSync(cache);
+    const without = timed(join(hooks, 'qemu'));
+    expect(without.stderr).to.match(/"codeCache":"none"/);
+    expect(withCache.stdout).to.include("<vcpupin vcpu='0' cpuset='0'/>");
+    expect(rejected.stdout).to.equal(withCache.stdout);
+    expect(without.stdout).to.equal(withCache.stdout);
+    // Gone or made by another node: the next install makes it again, and only that.
+    const again = json(repin('install', '--json'));
+    expect(again.steps.filter((s) => s.action !== 'kept').map((s) => s.what)).to.deep.equal(['code cache']);
+    expect(json(repin('install', '--json')).changed).to.equal(false);
+  });
+
+  it('--no-code-cache makes none; a failed warm-up is said, never a failed install', () => {
+    expect(json(repin('install', '--json', '--no-code-cache')).steps.map((s) => s.what)).to.not.include('code cache');
+    expect(existsSync(join(lib, BUILD_ID, 'hook-run.v8'))).to.equal(false);
+    // A node that cannot run the hook: the install goes on without a cache and says why.
+    const fakeNode = join(dir, 'node');
+    writeFileSync(fakeNode, '#!/bin/sh\nexit 3\n', { mode: 0o755 });
+    rmSync(hooks, { recursive: true, force: true });
+    const run = repin('install', '--node', fakeNode);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(/no code cache for .*: the warm-up call failed \(exit 3\)/);
   });
 
   it('rejects a relative node path, and a test hooks dir without --lib-dir', () => {

@@ -9,6 +9,8 @@ case_remap_migrates() {
   expect_vcpupins_within dst "$vm" "$DST_CPUS"
   expect_vcpu_threads_within dst "$vm" "$DST_CPUS"
   expect_journal "$vm" migrate rewritten
+  # The hook libvirt ran used the code cache repin install made (case 9 checks the file).
+  [[ $(journal_field "$vm" migrate codeCache) == used ]] || fail "the hook call did not use the code cache: $(journal_field "$vm" migrate codeCache || true)"
   expect_tainted_by_hook "$vm" yes
   sleep 1
   expect_running dst "$vm"

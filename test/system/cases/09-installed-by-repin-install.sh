@@ -15,6 +15,9 @@ case_installed_by_repin_install() {
     cmp -s "$build/$f" "$T/dist/$f" || fail "$build/$f differs from the build that ran install"
   done
   grep -q "^require(\"$build/hook.js\");$" "$hook" || fail "$hook does not require $build/hook.js"
+  # And the hook's code cache, made with the node the hook runs.
+  head -c 200 "$build/hook-run.v8" | head -n1 | grep -q "^repin code cache: node $(readlink -f "$(sed -n '1s/^#!//p' "$hook")") " ||
+    fail "no code cache made by the hook's node in $build"
   grep -q 'installed hook .*hooks/qemu' "$T/install-dst.out" ||
     fail "repin install did not report the hook it installed: $(cat "$T/install-dst.out")"
   note "repin install said: $(tr '\n' ' ' <"$T/install-dst.out" | head -c 300)"
