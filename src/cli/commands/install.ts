@@ -114,6 +114,8 @@ export function installCommand(io: Io): CommandModule<object, InstallArgs> {
       if (buildDir === undefined) throw new ConfigError('run from source: give --build (npm run build writes dist/)');
       const node = args.node ?? process.execPath;
       if (!node.startsWith('/')) throw new ConfigError(`--node must be an absolute path (libvirt runs hooks with a minimal PATH), got ${node}`);
+      // The kernel splits a #! line at its first blank: the rest would be one argument to node.
+      if (/\s/.test(node)) throw new ConfigError(`--node must not contain blanks (a #! line cannot carry them), got ${JSON.stringify(node)}`);
       const where = places(args, io);
       const config = configPath(io.env, args.config);
       const units = where.unitsDir !== undefined && where.binDir !== undefined ? { dir: where.unitsDir, places: { binPath: join(where.binDir, 'repin'), ...spoolAndJournal(config) } } : undefined;

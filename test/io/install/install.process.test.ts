@@ -290,10 +290,13 @@ describe('install / uninstall', () => {
     expect(run.stdout).to.match(/no code cache for .*: the warm-up call failed \(exit 3\)/);
   });
 
-  it('rejects a relative node path, and a test hooks dir without --lib-dir', () => {
+  it('rejects a relative node path, one with a blank, and a test hooks dir without --lib-dir', () => {
     const run = repin('install', '--node', 'node');
     expect(run.code).to.equal(2);
     expect(run.stderr).to.match(/must be an absolute path/);
+    const blank = repin('install', '--node', '/opt/node 20/bin/node');
+    expect(blank.code).to.equal(2);
+    expect(blank.stderr).to.match(/must not contain blanks/);
     const noLib = runScript(BUNDLE, ['install', '--hooks-dir', hooks], '', { REPIN_CONFIG: config });
     expect(noLib.code).to.equal(2);
     expect(noLib.stderr).to.match(/--lib-dir is required/);
