@@ -14,7 +14,7 @@ export interface Manifest {
   readonly files: Readonly<Record<string, string>>;
 }
 
-export const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
 /** The manifest for these files; the id hashes the names and digests, so it names the bytes. */
 export function makeManifest(version: string, files: Readonly<Record<string, string | Buffer>>): Manifest {

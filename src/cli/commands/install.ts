@@ -4,12 +4,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { SYSTEM_BIN_DIR, SYSTEM_HOOKS_DIR, SYSTEM_LIB_DIR, SYSTEM_UNITS_DIR } from '../../bundle/layout.js';
+import { DROPIN_NAME, SYSTEM_BIN_DIR, SYSTEM_HOOKS_DIR, SYSTEM_LIB_DIR, SYSTEM_UNITS_DIR } from '../../bundle/layout.js';
 import { DEFAULT_CONFIG } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
 import { PATH_UNIT } from '../../core/reconcile/units.js';
 import { configPath, loadConfig } from '../../io/state/config-file.js';
-import { describeStep, DROPIN_NAME, install, systemdRuns, uninstall, type HookMode, type Step } from '../../io/install/install.js';
+import { describeStep, install, systemdRuns, uninstall, type HookMode, type Step } from '../../io/install/install.js';
 import type { Io } from '../../io/process-io.js';
 import { DISABLE_ARGS, ENABLE_ARGS, pathUnitRunning, systemctl } from '../../io/install/systemctl.js';
 

@@ -13,7 +13,7 @@ import { BUILD_FILES, CODE_CACHE_FILE } from '../../bundle/layout.js';
 import { replaceFile } from '../fs/atomic-file.js';
 
 /** What made a cache: the node binary as it is now. Undefined when node cannot be read. */
-export function cacheHeader(node: string): string | undefined {
+function cacheHeader(node: string): string | undefined {
   try {
     const real = realpathSync(node);
     const { size, mtimeMs } = statSync(real);

@@ -18,7 +18,6 @@ import { replaceFile, syncPath } from '../fs/atomic-file.js';
 import { cacheIsCurrent, makeCodeCache } from './code-cache.js';
 
 export type HookMode = 'main' | 'dropin' | 'auto';
-export { DROPIN_NAME };
 
 export interface InstallOptions {
   /** The build to install from: `dist/`, an upload dir, or an installed build dir. */
@@ -115,7 +114,7 @@ function hookExists(hooksDir: string): boolean {
 }
 
 /** repin's hooks in this hooks dir, under any name: the main one and regular signed files of qemu.d/ (never a link there). */
-export function repinHooks(hooksDir: string): string[] {
+function repinHooks(hooksDir: string): string[] {
   const main = join(hooksDir, 'qemu');
   const dropins = listDir(dropinDir(hooksDir))
     .map((name) => join(dropinDir(hooksDir), name))
@@ -129,12 +128,12 @@ export function repinHooks(hooksDir: string): string[] {
   return [...(occupant(main, isSigned) === 'ours' ? [main] : []), ...dropins];
 }
 
-export function checkDropinName(name: string): void {
+function checkDropinName(name: string): void {
   if (name === '' || name === '.' || name === '..' || name.includes('/')) throw new ConfigError(`--dropin-name '${name}' is not a plain file name in qemu.d/`);
 }
 
 /** Where the hook goes: `main` hooks/qemu, `dropin` qemu.d/<name>, `auto` the main one unless someone else's is there. */
-export function targetFor(hooksDir: string, mode: HookMode, dropinName = DROPIN_NAME): string {
+function targetFor(hooksDir: string, mode: HookMode, dropinName = DROPIN_NAME): string {
   checkDropinName(dropinName);
   const main = join(hooksDir, 'qemu');
   const dropin = join(dropinDir(hooksDir), dropinName);
